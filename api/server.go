@@ -1,0 +1,289 @@
+// Package api is esig's HTTP interface: the JSON API under /v1 that portal
+// backends call, and the public endpoints relying parties reach (CA
+// certificates, CRLs, OCSP, time stamps).
+//
+// Every route is declared once in the route table with its scope; the
+// table drives the mux, the authorization check and the test that keeps
+// the OpenAPI document honest.
+package api
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"esig/api/auth"
+	"esig/ca"
+	"esig/ca/crl"
+	"esig/ca/store"
+)
+
+// Deps is what the server serves.
+type Deps struct {
+	Authority *ca.Authority
+	Store     store.Store
+	CRL       *crl.Publisher
+	OCSP      http.Handler
+	TSA       http.Handler // optional
+	Root      *x509.Certificate
+	Issuing   *x509.Certificate
+	// RootCRL returns the DER of the root's CRL.
+	RootCRL      func() ([]byte, error)
+	Log          *slog.Logger
+	MaxBodyBytes int64
+	// Registry receives the server's metrics; nil makes a private one.
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP API.
+type Server struct {
+	d       Deps
+	auth    *auth.Authenticator
+	metrics *metrics
+	routes  []route
+	handler http.Handler
+}
+
+// route is one endpoint. Scope "" means public.
+type route struct {
+	Method  string
+	Pattern string // net/http pattern path
+	Scope   string
+	Handler http.HandlerFunc
+}
+
+// New builds the server and its routes.
+func New(d Deps) (*Server, error) {
+	if d.Authority == nil || d.Store == nil || d.CRL == nil || d.OCSP == nil || d.Root == nil || d.Issuing == nil || d.RootCRL == nil {
+		return nil, errors.New("api: missing dependencies")
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{d: d, auth: auth.NewAuthenticator(d.Store, 5*time.Second), metrics: newMetrics(d.Registry)}
+	s.routes = []route{
+		{"POST", "/v1/certificates", auth.ScopeIssue, s.issueCertificate},
+		{"GET", "/v1/certificates", auth.ScopeRead, s.listCertificates},
+		{"GET", "/v1/certificates/{serial}", auth.ScopeRead, s.getCertificate},
+		{"POST", "/v1/certificates/{serial}/revoke", auth.ScopeRevoke, s.revokeCertificate},
+		{"POST", "/v1/certificates/{serial}/release", auth.ScopeRevoke, s.releaseCertificate},
+		{"GET", "/v1/ca/chain", "", s.chain},
+		{"GET", "/v1/apikeys", auth.ScopeAdmin, s.listAPIKeys},
+		{"POST", "/v1/apikeys", auth.ScopeAdmin, s.createAPIKey},
+		{"DELETE", "/v1/apikeys/{id}", auth.ScopeAdmin, s.revokeAPIKey},
+		{"GET", "/v1/audit/verify", auth.ScopeAdmin, s.verifyAudit},
+		{"GET", "/ca/{file}", "", s.caCertificate},
+		{"GET", "/crl/{file}", "", s.crlFile},
+		{"GET", "/ocsp/{request...}", "", s.ocsp},
+		{"POST", "/ocsp", "", s.ocsp},
+		{"GET", "/openapi.json", "", s.openAPI},
+		{"GET", "/metrics", "", s.metricsHandler()},
+		{"GET", "/healthz", "", s.healthz},
+		{"GET", "/readyz", "", s.readyz},
+	}
+	if d.TSA != nil {
+		s.routes = append(s.routes, route{"POST", "/tsa", "", d.TSA.ServeHTTP})
+	}
+	mux := http.NewServeMux()
+	paths := http.NewServeMux() // the same paths for any method: tells 405 from 404
+	seen := map[string]bool{}
+	for _, r := range s.routes {
+		mux.Handle(r.Method+" "+r.Pattern, s.wrap(r))
+		if !seen[r.Pattern] {
+			paths.Handle(r.Pattern, http.NotFoundHandler())
+			seen[r.Pattern] = true
+		}
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		if _, pattern := paths.Handler(req); pattern != "" {
+			w.Header().Set("Allow", s.allowed(pattern))
+			writeProblem(w, Problem{Type: ProblemMethod, Status: http.StatusMethodNotAllowed, Detail: req.Method + " is not served at " + req.URL.Path})
+			return
+		}
+		writeProblem(w, Problem{Type: ProblemNotFound, Status: http.StatusNotFound, Detail: "no route " + req.URL.Path})
+	})
+	s.handler = mux
+	return s, nil
+}
+
+func (s *Server) allowed(pattern string) string {
+	var m []string
+	for _, r := range s.routes {
+		if r.Pattern == pattern {
+			m = append(m, r.Method)
+		}
+	}
+	return strings.Join(m, ", ")
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Authenticator is the server's API-key checker.
+func (s *Server) Authenticator() *auth.Authenticator { return s.auth }
+
+type ctxKey int
+
+const keyCtx ctxKey = 0
+
+// apiKey returns the key that authenticated the request (nil if public).
+func apiKey(r *http.Request) *store.APIKey {
+	k, _ := r.Context().Value(keyCtx).(*store.APIKey)
+	return k
+}
+
+func actor(r *http.Request) string {
+	if k := apiKey(r); k != nil {
+		return "apikey:" + k.ID
+	}
+	return "anonymous"
+}
+
+// statusWriter remembers the status code for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// wrap adds, around a route's handler: panic recovery, metrics and logs,
+// the body size limit, and authentication with the route's scope.
+func (s *Server) wrap(rt route) http.Handler {
+	name := rt.Method + " " + rt.Pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.d.Log.Error("panic serving request", "route", name, "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeProblem(sw, Problem{Type: ProblemInternal, Status: http.StatusInternalServerError})
+				}
+			}
+			s.metrics.observe(name, sw.status, time.Since(start))
+			level := slog.LevelDebug
+			if sw.status >= 500 {
+				level = slog.LevelError
+			} else if sw.status >= 400 {
+				level = slog.LevelInfo
+			}
+			s.d.Log.Log(r.Context(), level, "request", "route", name, "status", sw.status, "duration", time.Since(start), "actor", actor(r))
+		}()
+		r.Body = http.MaxBytesReader(sw, r.Body, s.d.MaxBodyBytes)
+		if rt.Scope != "" {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok {
+				sw.Header().Set("WWW-Authenticate", `Bearer realm="esig"`)
+				s.problem(sw, Problem{Type: ProblemUnauthorized, Status: http.StatusUnauthorized, Detail: "send an API key as Authorization: Bearer <key>"})
+				return
+			}
+			k, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(token))
+			if err != nil {
+				sw.Header().Set("WWW-Authenticate", `Bearer realm="esig", error="invalid_token"`)
+				if errors.Is(err, auth.ErrUnauthenticated) {
+					s.problem(sw, Problem{Type: ProblemUnauthorized, Status: http.StatusUnauthorized, Detail: err.Error()})
+				} else {
+					s.internal(sw, r, err)
+				}
+				return
+			}
+			if !auth.HasScope(k, rt.Scope) {
+				s.problem(sw, Problem{Type: ProblemForbidden, Status: http.StatusForbidden, Detail: fmt.Sprintf("this route needs the scope %q", rt.Scope)})
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), keyCtx, k))
+		}
+		rt.Handler(sw, r)
+	})
+}
+
+// problem writes p and counts it by type.
+func (s *Server) problem(w http.ResponseWriter, p Problem) {
+	s.metrics.errors.WithLabelValues(strings.TrimPrefix(p.Type, "urn:esig:problem:")).Inc()
+	writeProblem(w, p)
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.d.Log.Error("internal error", "path", r.URL.Path, "err", err)
+	s.problem(w, Problem{Type: ProblemInternal, Status: http.StatusInternalServerError, Detail: "the error was logged"})
+}
+
+// decodeJSON reads a JSON body into v, refusing other media types, unknown
+// fields, trailing data and bodies over the limit, with a problem that
+// says which.
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			s.problem(w, Problem{Type: ProblemUnsupported, Status: http.StatusUnsupportedMediaType, Detail: "send Content-Type: application/json (with curl: --json @file)"})
+			return false
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON object")
+	}
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("trailing data after the JSON object")
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooLarge):
+		s.problem(w, Problem{Type: ProblemTooLarge, Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit)})
+	default:
+		p := Problem{Type: ProblemInvalidRequest, Status: http.StatusBadRequest, Detail: "body is not valid JSON: " + err.Error()}
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			p.Field = typeErr.Field
+			p.Detail = fmt.Sprintf("%s must be a JSON %s", typeErr.Field, typeErr.Type)
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			p.Field = strings.Trim(f, `"`)
+			p.Detail = "unknown field " + f
+		}
+		s.problem(w, p)
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,210 @@
+// Package config holds esig's settings: built-in defaults, overridden by a
+// YAML file, overridden by ESIG_* environment variables, overridden by
+// command-line flags (which the commands apply themselves).
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting of esig serve and the ca commands.
+type Config struct {
+	// Data is the data directory: the SQLite database, the CA, admin.key.
+	Data string `yaml:"data" env:"ESIG_DATA"`
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen" env:"ESIG_LISTEN"`
+	// BaseURL is the public address written into certificates (OCSP, CRL,
+	// caIssuers). Empty: http://<listen address>.
+	BaseURL string `yaml:"baseURL" env:"ESIG_BASE_URL"`
+	// Database is "sqlite:PATH" or a postgres:// URL. Empty: SQLite in Data.
+	Database string `yaml:"database" env:"ESIG_DATABASE"`
+
+	CA       CA                 `yaml:"ca"`
+	CRL      CRL                `yaml:"crl"`
+	OCSP     OCSP               `yaml:"ocsp"`
+	HTTP     HTTP               `yaml:"http"`
+	Log      Log                `yaml:"log"`
+	Profiles map[string]Profile `yaml:"profiles"`
+}
+
+// CA says where the CA lives and how it is made on first start.
+type CA struct {
+	Dir     string `yaml:"dir" env:"ESIG_CA_DIR"`          // default <data>/ca
+	KeyType string `yaml:"keyType" env:"ESIG_CA_KEY_TYPE"` // for a new CA
+	// HSM is a pkcs11: URI of the token that keeps a new CA's keys.
+	HSM string `yaml:"hsm" env:"ESIG_CA_HSM"`
+	// Passphrase encrypts file keys; PassphraseFile reads it from a file.
+	Passphrase     string `yaml:"-" env:"ESIG_CA_PASSPHRASE"`
+	PassphraseFile string `yaml:"passphraseFile" env:"ESIG_CA_PASSPHRASE_FILE"`
+	// PIN opens the token (or put pin-source in the URI).
+	PIN          string `yaml:"-" env:"ESIG_PKCS11_PIN"`
+	Organization string `yaml:"organization" env:"ESIG_CA_ORGANIZATION"`
+	Country      string `yaml:"country" env:"ESIG_CA_COUNTRY"`
+}
+
+// CRL settings.
+type CRL struct {
+	Shards   int           `yaml:"shards" env:"ESIG_CRL_SHARDS"`
+	Validity time.Duration `yaml:"validity" env:"ESIG_CRL_VALIDITY"`
+	Refresh  time.Duration `yaml:"refresh" env:"ESIG_CRL_REFRESH"` // how often due shards are looked for
+}
+
+// OCSP settings.
+type OCSP struct {
+	Validity time.Duration `yaml:"validity" env:"ESIG_OCSP_VALIDITY"`
+	// Propagation bounds how long a status change made by another replica
+	// takes to show in this one's answers.
+	Propagation time.Duration `yaml:"propagation" env:"ESIG_OCSP_PROPAGATION"`
+	MaxCached   int           `yaml:"maxCached" env:"ESIG_OCSP_MAX_CACHED"`
+}
+
+// HTTP server limits.
+type HTTP struct {
+	MaxBodyBytes      int64         `yaml:"maxBodyBytes" env:"ESIG_HTTP_MAX_BODY_BYTES"`
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout" env:"ESIG_HTTP_READ_HEADER_TIMEOUT"`
+	ReadTimeout       time.Duration `yaml:"readTimeout" env:"ESIG_HTTP_READ_TIMEOUT"`
+	WriteTimeout      time.Duration `yaml:"writeTimeout" env:"ESIG_HTTP_WRITE_TIMEOUT"`
+	IdleTimeout       time.Duration `yaml:"idleTimeout" env:"ESIG_HTTP_IDLE_TIMEOUT"`
+	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout" env:"ESIG_HTTP_SHUTDOWN_TIMEOUT"`
+}
+
+// Log settings.
+type Log struct {
+	Format string `yaml:"format" env:"ESIG_LOG_FORMAT"` // json or text; default json for serve
+	Level  string `yaml:"level" env:"ESIG_LOG_LEVEL"`   // debug, info, warn, error
+}
+
+// Profile overrides a built-in issuance profile.
+type Profile struct {
+	Validity time.Duration `yaml:"validity"`
+	// Policies replaces the certificate policy OIDs ("1.2.3.4").
+	Policies []string `yaml:"policies"`
+}
+
+// Default returns the built-in settings.
+func Default() Config {
+	return Config{
+		Data:   "./esig-data",
+		Listen: "127.0.0.1:8080",
+		CA:     CA{KeyType: "ecdsa-p256", Organization: "esig", Country: "PL"},
+		CRL:    CRL{Shards: 16, Validity: 24 * time.Hour, Refresh: time.Minute},
+		OCSP:   OCSP{Validity: 4 * time.Hour, Propagation: 2 * time.Second, MaxCached: 200_000},
+		HTTP: HTTP{
+			MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ShutdownTimeout: 20 * time.Second,
+		},
+		Log: Log{Level: "info"},
+	}
+}
+
+// Load returns the defaults, overridden by the YAML file at path (if path is
+// not empty) and then by the environment.
+func Load(path string, environ []string) (Config, error) {
+	c := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true) // a misspelt setting is an error, not silently ignored
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), env); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// applyEnv sets every field tagged env:"NAME" whose variable is set.
+func applyEnv(v reflect.Value, env map[string]string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+			if err := applyEnv(fv, env); err != nil {
+				return err
+			}
+			continue
+		}
+		name := f.Tag.Get("env")
+		val, ok := env[name]
+		if name == "" || !ok {
+			continue
+		}
+		if err := setScalar(fv, val); err != nil {
+			return fmt.Errorf("config: %s=%q: %w", name, val, err)
+		}
+	}
+	return nil
+}
+
+func setScalar(v reflect.Value, s string) error {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(s)
+	case v.Kind() == reflect.Int || v.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("not a whole number")
+		}
+		v.SetInt(n)
+	default:
+		return fmt.Errorf("unsupported setting type %s", v.Type())
+	}
+	return nil
+}
+
+// Resolve fills settings derived from others and checks the result.
+func (c *Config) Resolve() error {
+	if c.Data == "" {
+		return fmt.Errorf("config: data directory is empty")
+	}
+	if c.CA.Dir == "" {
+		c.CA.Dir = filepath.Join(c.Data, "ca")
+	}
+	if c.Database == "" {
+		c.Database = "sqlite:" + filepath.Join(c.Data, "esig.db")
+	}
+	if c.CA.Passphrase == "" && c.CA.PassphraseFile != "" {
+		raw, err := os.ReadFile(c.CA.PassphraseFile)
+		if err != nil {
+			return fmt.Errorf("config: ca.passphraseFile: %w", err)
+		}
+		c.CA.Passphrase = strings.TrimRight(string(raw), "\r\n")
+	}
+	switch {
+	case c.CRL.Shards < 1 || c.CRL.Shards > 1024:
+		return fmt.Errorf("config: crl.shards %d outside 1..1024", c.CRL.Shards)
+	case c.CRL.Validity < time.Hour:
+		return fmt.Errorf("config: crl.validity %v is shorter than an hour", c.CRL.Validity)
+	case c.OCSP.Validity < time.Minute:
+		return fmt.Errorf("config: ocsp.validity %v is shorter than a minute", c.OCSP.Validity)
+	case c.HTTP.MaxBodyBytes < 1024:
+		return fmt.Errorf("config: http.maxBodyBytes %d is below 1024", c.HTTP.MaxBodyBytes)
+	}
+	return nil
+}

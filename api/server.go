@@ -51,12 +51,12 @@ type Server struct {
 	d       Deps
 	auth    *auth.Authenticator
 	metrics *metrics
-	routes  []route
+	routes  []Route
 	handler http.Handler
 }
 
-// route is one endpoint. Scope "" means public.
-type route struct {
+// Route is one endpoint. Scope "" means public.
+type Route struct {
 	Method  string
 	Pattern string // net/http pattern path
 	Scope   string
@@ -78,7 +78,7 @@ func New(d Deps) (*Server, error) {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{d: d, auth: auth.NewAuthenticator(d.Store, 5*time.Second), metrics: newMetrics(d.Registry)}
-	s.routes = []route{
+	s.routes = []Route{
 		{"POST", "/v1/certificates", auth.ScopeIssue, s.issueCertificate},
 		{"GET", "/v1/certificates", auth.ScopeRead, s.listCertificates},
 		{"GET", "/v1/certificates/{serial}", auth.ScopeRead, s.getCertificate},
@@ -99,7 +99,7 @@ func New(d Deps) (*Server, error) {
 		{"GET", "/readyz", "", s.readyz},
 	}
 	if d.TSA != nil {
-		s.routes = append(s.routes, route{"POST", "/tsa", "", d.TSA.ServeHTTP})
+		s.routes = append(s.routes, Route{"POST", "/tsa", "", d.TSA.ServeHTTP})
 	}
 	mux := http.NewServeMux()
 	paths := http.NewServeMux() // the same paths for any method: tells 405 from 404
@@ -132,6 +132,10 @@ func (s *Server) allowed(pattern string) string {
 	}
 	return strings.Join(m, ", ")
 }
+
+// Routes lists the served endpoints (for the OpenAPI and authorization
+// tests).
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -178,7 +182,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // wrap adds, around a route's handler: panic recovery, metrics and logs,
 // the body size limit, and authentication with the route's scope.
-func (s *Server) wrap(rt route) http.Handler {
+func (s *Server) wrap(rt Route) http.Handler {
 	name := rt.Method + " " + rt.Pattern
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

@@ -29,6 +29,9 @@ var apikeyCreateCmd = &cobra.Command{
 The key is printed once; only its hash is stored.`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, _ []string) error {
+		if err := requireFlags(cmd, "name", "scopes"); err != nil {
+			return err
+		}
 		st, err := openStore(cmd)
 		if err != nil {
 			return err
@@ -92,8 +95,6 @@ var apikeyRevokeCmd = &cobra.Command{
 func init() {
 	apikeyCreateCmd.Flags().StringVar(&apikeyCreateFlags.name, "name", "", "what the key is for")
 	apikeyCreateCmd.Flags().StringSliceVar(&apikeyCreateFlags.scopes, "scopes", nil, "comma-separated scopes")
-	_ = apikeyCreateCmd.MarkFlagRequired("name")
-	_ = apikeyCreateCmd.MarkFlagRequired("scopes")
 	apikeyCmd.AddCommand(apikeyCreateCmd, apikeyListCmd, apikeyRevokeCmd)
 	rootCmd.AddCommand(apikeyCmd)
 }

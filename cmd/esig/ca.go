@@ -95,6 +95,9 @@ CSR: {"givenName", "surname", "pesel" | "idDocument", "organizationName",
 organization-seal. Prints the certificate as PEM (or writes it to --out).`,
 	Args: cobra.NoArgs,
 	RunE: func(cmd *cobra.Command, _ []string) error {
+		if err := requireFlags(cmd, "csr", "profile", "subject"); err != nil {
+			return err
+		}
 		csr, err := os.ReadFile(caIssueFlags.csr)
 		if err != nil {
 			return usageError{fmt.Errorf("--csr: %w", err)}
@@ -260,9 +263,6 @@ func init() {
 	caIssueCmd.Flags().StringVar(&caIssueFlags.subject, "subject", "", "subject JSON file")
 	caIssueCmd.Flags().StringVar(&caIssueFlags.out, "out", "", "write the certificate here instead of standard output")
 	caIssueCmd.Flags().StringVar(&caIssueFlags.subscriber, "subscriber", "", "subscriber id to record")
-	for _, f := range []string{"csr", "profile", "subject"} {
-		_ = caIssueCmd.MarkFlagRequired(f)
-	}
 	caRevokeCmd.Flags().StringVar(&caRevokeReason, "reason", "unspecified", "RFC 5280 revocation reason")
 	caListCmd.Flags().StringVar(&caListFlags.status, "status", "", "only certificates with this status")
 	caListCmd.Flags().IntVar(&caListFlags.page, "page", 1, "page number (100 a page)")

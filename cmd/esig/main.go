@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -27,8 +28,44 @@ func (e usageError) Unwrap() error { return e.err }
 // exitCoder lets a command choose its exit status (esig verify does).
 type exitCoder interface{ ExitCode() int }
 
+// usageArgs makes a positional-argument check report a usage error.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// requireFlags reports missing flags as a usage error (cobra's own check
+// cannot be told apart from a failure).
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usageError{fmt.Errorf("required flag(s) %s not set", strings.Join(missing, ", "))}
+	}
+	return nil
+}
+
+// wrapArgs turns every command's argument errors into usage errors.
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		c.Args = usageArgs(c.Args)
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}
+
 func main() {
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	wrapArgs(rootCmd)
 	err := rootCmd.Execute()
 	if err == nil {
 		return

@@ -28,6 +28,7 @@ import (
 	"esig/ca/store/engines"
 	"esig/internal/config"
 	"esig/internal/keys"
+	"esig/internal/pkcs11uri"
 )
 
 // App is an assembled CA.
@@ -91,9 +92,19 @@ func HierarchyOptions(cfg config.Config) (hierarchy.Options, error) {
 	if err != nil {
 		return hierarchy.Options{}, fmt.Errorf("ca.keyType: %w", err)
 	}
+	pin := cfg.CA.PIN
+	if pin == "" && cfg.CA.HSM != "" {
+		// The manifest keeps token URIs without their PIN; a PIN given in
+		// the configured URI opens every key on that token.
+		u, err := pkcs11uri.Parse(cfg.CA.HSM)
+		if err != nil {
+			return hierarchy.Options{}, fmt.Errorf("ca.hsm: %w", err)
+		}
+		pin = u.PINValue()
+	}
 	return hierarchy.Options{
 		Dir: cfg.CA.Dir, KeyType: kt, HSM: cfg.CA.HSM,
-		Passphrase: []byte(cfg.CA.Passphrase), PIN: cfg.CA.PIN,
+		Passphrase: []byte(cfg.CA.Passphrase), PIN: pin,
 		Organization: cfg.CA.Organization, Country: cfg.CA.Country, BaseURL: cfg.BaseURL,
 	}, nil
 }

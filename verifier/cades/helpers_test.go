@@ -2,9 +2,11 @@ package cades
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"esig/internal/cms"
+	"esig/verifier/policy"
 )
 
 // flipContentByte flips the first byte of the encapsulated content in the
@@ -29,3 +31,59 @@ func flipContentByte(t *testing.T, data []byte) []byte {
 	out[i] ^= 0x01
 	return out
 }
+
+// rewrite rebuilds a DER signature with SignedData.certificates replaced
+// by certs (when non-nil) and the first SignerInfo's sid replaced by sid
+// (when non-nil), leaving every signed byte as it was.
+func rewrite(t *testing.T, der []byte, certs [][]byte, sid []byte) []byte {
+	t.Helper()
+	ci, err := cms.ParseOne(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cif, _ := ci.Children()
+	inner, _ := cif[1].Children()
+	sdf, _ := inner[0].Children()
+	var parts [][]byte
+	for _, f := range sdf {
+		switch {
+		case f.Is(cms.ClassContext, 0) && certs != nil:
+			parts = append(parts, cms.Encode(cms.ClassContext, 0, true, bytes.Join(certs, nil)))
+		case f.IsUniversal(cms.TagSet) && f.Raw[0] == 0x31 && sid != nil && len(parts) > 2:
+			sis, _ := f.Children()
+			sif, _ := sis[0].Children()
+			var sp [][]byte
+			for i, x := range sif {
+				if i == 1 {
+					sp = append(sp, sid)
+				} else {
+					sp = append(sp, x.Raw)
+				}
+			}
+			parts = append(parts, cms.SetOf(cms.Sequence(sp...)))
+		default:
+			parts = append(parts, f.Raw)
+		}
+	}
+	return cms.Sequence(cif[0].Raw, cms.Explicit(0, cms.Sequence(parts...)))
+}
+
+// flipSignatureByte flips a byte in the middle of the first signer's
+// signature value.
+func flipSignatureByte(t *testing.T, der []byte) []byte {
+	t.Helper()
+	sd, err := cms.ParseContentInfo(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := sd.SignerInfos[0].Signature
+	i := bytes.Index(der, v)
+	if i < 0 {
+		t.Fatal("signature value not found")
+	}
+	out := append([]byte(nil), der...)
+	out[i+len(v)/2] ^= 0x40
+	return out
+}
+
+func policyWith(js string) (*policy.Policy, error) { return policy.Parse(strings.NewReader(js)) }

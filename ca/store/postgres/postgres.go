@@ -36,6 +36,12 @@ const (
 	connIdleTime = 5 * time.Minute
 )
 
+// maxBatch keeps a write batch within PostgreSQL's cache of 64
+// subtransactions per transaction: a batch retried with a savepoint per
+// request then never overflows it (an overflow slows every other session's
+// snapshots until the transaction ends).
+const maxBatch = 64
+
 // migrationLockID is the advisory lock replicas take while migrating, so two
 // replicas starting together do not apply the same migration twice. The
 // value is arbitrary but fixed ("esig" in ASCII).
@@ -93,7 +99,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %s: %w", where, err)
 	}
-	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, Write: db, Read: db})
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, Write: db, Read: db, MaxBatch: maxBatch})
 	if err != nil {
 		db.Close()
 		return nil, err

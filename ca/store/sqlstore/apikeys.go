@@ -50,6 +50,9 @@ func (s *Store) InsertAPIKey(ctx context.Context, k *store.APIKey, ev audit.Even
 	case !k.RevokedAt.IsZero():
 		return fmt.Errorf("%s: insert API key %s: RevokedAt is set on a new key", s.d.Name, k.ID)
 	}
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("%s: insert API key %s: %w", s.d.Name, k.ID, err)
+	}
 	scopes := k.Scopes
 	if scopes == nil {
 		scopes = []string{}
@@ -109,6 +112,9 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]*store.APIKey, error) {
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time, ev audit.Event) error {
 	if at.IsZero() {
 		return fmt.Errorf("%s: revoke API key %s: revocation time is zero", s.d.Name, id)
+	}
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("%s: revoke API key %s: %w", s.d.Name, id, err)
 	}
 	return s.w.do(ctx, func(t *wtx) error {
 		res, err := t.exec(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(at), id)

@@ -50,15 +50,15 @@ func scanCertificate(row scanner, extra ...any) (*store.Certificate, error) {
 // InsertCertificate stores a newly issued certificate (Status empty or
 // valid) with its audit event; ErrDuplicate if the serial is taken.
 func (s *Store) InsertCertificate(ctx context.Context, c *store.Certificate, ev audit.Event) error {
-	if err := checkNewCertificate(c); err != nil {
+	if err := errors.Join(checkNewCertificate(c), checkEvent(ev)); err != nil {
 		return fmt.Errorf("%s: %w", s.d.Name, err)
 	}
+	changedAt := audit.Normalize(ev).Time
 	return s.w.do(ctx, func(t *wtx) error {
-		now := t.now()
 		_, err := t.exec(`INSERT INTO certificates (`+certColumns+`, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.Serial, c.DER, c.Profile, c.Subject, c.SubscriberID, c.Shard,
 			micros(c.NotBefore), micros(c.NotAfter), micros(c.IssuedAt),
-			string(store.StatusValid), nil, 0, micros(now))
+			string(store.StatusValid), nil, 0, micros(changedAt))
 		if err != nil {
 			if t.s.d.IsDuplicate(err) {
 				return fmt.Errorf("%s: certificate %s: %w", t.s.d.Name, c.Serial, store.ErrDuplicate)
@@ -216,8 +216,9 @@ func revocable(reason int) bool {
 
 // Revoke records a revocation or, with reason certificateHold, a hold. A
 // certificate on hold that is revoked for good takes the new time and
-// reason. The status change time used by StatusChangedSince is the time of
-// the write, not at, so a back-dated revocation is still noticed.
+// reason. The status change time StatusChangedSince goes by is the time of
+// ev (the moment of the change, normally now), not at, so a back-dated
+// revocation is still noticed.
 func (s *Store) Revoke(ctx context.Context, serial string, reason int, at time.Time, ev audit.Event) (*store.Certificate, bool, error) {
 	serial = normalizeSerial(serial)
 	switch {
@@ -226,9 +227,13 @@ func (s *Store) Revoke(ctx context.Context, serial string, reason int, at time.T
 	case at.IsZero():
 		return nil, false, fmt.Errorf("%s: revoke %s: revocation time is zero", s.d.Name, serial)
 	}
+	if err := checkEvent(ev); err != nil {
+		return nil, false, fmt.Errorf("%s: revoke %s: %w", s.d.Name, serial, err)
+	}
 	var (
-		out     *store.Certificate
-		changed bool
+		out       *store.Certificate
+		changed   bool
+		changedAt = audit.Normalize(ev).Time
 	)
 	err := s.w.do(ctx, func(t *wtx) error {
 		c, err := t.certificate(serial)
@@ -247,7 +252,7 @@ func (s *Store) Revoke(ctx context.Context, serial string, reason int, at time.T
 		}
 		at := at.UTC().Truncate(time.Microsecond)
 		if _, err := t.exec(`UPDATE certificates SET status = ?, revoked_at = ?, reason = ?, status_changed_at = ? WHERE serial = ?`,
-			string(next), micros(at), reason, micros(t.now()), serial); err != nil {
+			string(next), micros(at), reason, micros(changedAt), serial); err != nil {
 			return fmt.Errorf("%s: revoke %s: %w", t.s.d.Name, serial, err)
 		}
 		if err := t.appendAudit(ev); err != nil {
@@ -267,9 +272,13 @@ func (s *Store) Revoke(ctx context.Context, serial string, reason int, at time.T
 // revocation time and reason.
 func (s *Store) ReleaseHold(ctx context.Context, serial string, ev audit.Event) (*store.Certificate, bool, error) {
 	serial = normalizeSerial(serial)
+	if err := checkEvent(ev); err != nil {
+		return nil, false, fmt.Errorf("%s: release hold of %s: %w", s.d.Name, serial, err)
+	}
 	var (
-		out     *store.Certificate
-		changed bool
+		out       *store.Certificate
+		changed   bool
+		changedAt = audit.Normalize(ev).Time
 	)
 	err := s.w.do(ctx, func(t *wtx) error {
 		c, err := t.certificate(serial)
@@ -284,7 +293,7 @@ func (s *Store) ReleaseHold(ctx context.Context, serial string, ev audit.Event) 
 			return fmt.Errorf("%s: release hold of %s: revoked for good with reason %d: %w", t.s.d.Name, serial, c.Reason, store.ErrConflict)
 		}
 		if _, err := t.exec(`UPDATE certificates SET status = ?, revoked_at = NULL, reason = 0, status_changed_at = ? WHERE serial = ?`,
-			string(store.StatusValid), micros(t.now()), serial); err != nil {
+			string(store.StatusValid), micros(changedAt), serial); err != nil {
 			return fmt.Errorf("%s: release hold of %s: %w", t.s.d.Name, serial, err)
 		}
 		if err := t.appendAudit(ev); err != nil {
@@ -329,10 +338,12 @@ func (s *Store) RevokedInShard(ctx context.Context, shard int, notAfter time.Tim
 	return out, nil
 }
 
-// StatusChangedSince lists serials whose status was written at or after t,
-// oldest change first. Issuance counts as a change (a cache may hold
-// "unknown" for a serial just issued). The times are those of the writing
-// process's clock, so pollers in other processes should ask with some overlap.
+// StatusChangedSince lists serials whose latest status change happened at or
+// after t, oldest change first. A change is dated by the time of the audit
+// event that recorded it (the caller's clock, normally now); issuance counts
+// as a change, since a cache may hold "unknown" for a serial just issued.
+// Changes become visible at commit, possibly after later-dated ones, so
+// pollers should ask with some overlap.
 func (s *Store) StatusChangedSince(ctx context.Context, t time.Time) ([]string, error) {
 	rows, err := s.read.QueryContext(ctx,
 		s.q(`SELECT serial FROM certificates WHERE status_changed_at >= ? ORDER BY status_changed_at, serial`), micros(t))

@@ -47,6 +47,9 @@ func (s *Store) SaveCRL(ctx context.Context, c *store.CRL, ev audit.Event) error
 	case c.NextUpdate.Before(c.ThisUpdate):
 		return fmt.Errorf("%s: save CRL %d of shard %d: NextUpdate %s is before ThisUpdate %s", s.d.Name, c.Number, c.Shard, c.NextUpdate, c.ThisUpdate)
 	}
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("%s: save CRL %d of shard %d: %w", s.d.Name, c.Number, c.Shard, err)
+	}
 	return s.w.do(ctx, func(t *wtx) error {
 		// Every writer holds the chain head, so nothing can slip in between
 		// this check and the insert; the primary key backs it up regardless.

@@ -5,10 +5,18 @@
 // Dialect; everything else is shared, so both engines behave identically.
 //
 // Every write goes through one writer goroutine per Store, which drains all
-// queued requests into one transaction (a savepoint per request, so one
-// failing request fails only its own caller) and acknowledges callers only
-// after the COMMIT succeeded. On an engine with a durable commit this turns
-// one fsync per certificate into one fsync per batch.
+// queued requests into one transaction and acknowledges callers only after
+// the COMMIT succeeded. On an engine with a durable commit this turns one
+// fsync per certificate into one fsync per batch. A request that fails (a
+// duplicate serial, say) fails only its own caller: the batch is then run
+// again with a savepoint around each request, and the failing one is rolled
+// back to its savepoint while the others commit.
+//
+// The audit chain head lives in a one-row table that every write
+// transaction reads first (and, on PostgreSQL, locks), so writers in several
+// processes append to one chain. Work that must not queue behind the audit
+// chain, such as the CRL shard leases replicas will take, belongs in its own
+// short transactions beside the writer, not inside a batch.
 //
 // Times are stored as integer microseconds since the Unix epoch, the
 // precision audit.Event promises, so they round-trip exactly on every engine.

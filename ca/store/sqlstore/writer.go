@@ -76,8 +76,9 @@ func newWriter(s *Store, maxBatch int, timeout time.Duration) *writer {
 // Once queued, a request's outcome is always reported truthfully: if ctx
 // ends before the request started, it is skipped and the caller gets the
 // context's error; once it started, the caller waits for the COMMIT (bounded
-// by the batch timeout), so a nil error always means durably written and an
-// error always means nothing was written.
+// by the batch timeout) rather than leaving early. So nil always means
+// durably written, and an error means nothing was written, except when the
+// COMMIT itself failed in transit, which is as ambiguous here as anywhere.
 func (w *writer) do(ctx context.Context, run func(*wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -257,9 +258,6 @@ func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
 func (t *wtx) queryRow(query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, t.s.q(query), args...)
 }
-
-// now is the time a request records as its write time (status_changed_at).
-func (t *wtx) now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // loadHead reads the audit chain head and, through the dialect's HeadLock,
 // keeps writers in other processes out until this transaction ends.

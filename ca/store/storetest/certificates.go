@@ -263,6 +263,7 @@ func testRevokeInvalid(t *testing.T, open Opener) {
 		{"reason above 10", func() error { _, _, err := s.Revoke(ctx, "01", 11, base, ev); return err }, nil},
 		{"zero time", func() error { _, _, err := s.Revoke(ctx, "01", 1, time.Time{}, ev); return err }, nil},
 		{"empty event kind", func() error { _, _, err := s.Revoke(ctx, "01", 1, base, audit.Event{}); return err }, nil},
+		{"release with empty event kind", func() error { _, _, err := s.ReleaseHold(ctx, "01", audit.Event{}); return err }, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -361,19 +362,32 @@ func sameEntries(got, want []store.RevokedEntry) bool {
 func testStatusChangedSince(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := context.Background()
-	for i, serial := range []string{"c1", "c2", "c3"} {
-		mustInsert(t, s, newCert(serial, i))
+	at := func(sec int) audit.Event {
+		return audit.Event{Time: base.Add(time.Duration(sec) * time.Second), Kind: audit.KindCertificateRevoked, Actor: "storetest"}
 	}
-	// The store stamps changes with its clock at microsecond precision;
-	// step past the stamp of the inserts so t0 separates them.
-	time.Sleep(2 * time.Millisecond)
-	t0 := time.Now()
-	// A back-dated revocation still counts from when it was written.
-	mustRevoke(t, s, "c3", 1, base.Add(-24*time.Hour))
-	mustRevoke(t, s, "c1", store.ReasonCertificateHold, base)
-	// An unchanged repeat is not a change.
-	if _, changed, err := s.Revoke(ctx, "c3", 1, time.Now(), event(audit.KindCertificateRevoked, "c3", 0)); err != nil || changed {
-		t.Fatalf("repeat revocation: changed %v, %v", changed, err)
+	// Issued at 0, 1 and 2 seconds past base.
+	for i, serial := range []string{"c1", "c2", "c3"} {
+		if err := s.InsertCertificate(ctx, newCert(serial, i), at(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A change is dated by its event, not by the revocation time it
+	// records: c3's back-dated revocation still counts as a change at 10 s.
+	steps := []struct {
+		serial      string
+		reason      int
+		sec         int
+		wantChanged bool
+	}{
+		{"c3", 1, 10, true},
+		{"c1", store.ReasonCertificateHold, 11, true},
+		{"c3", 1, 20, false}, // a repeat is no change
+	}
+	for _, st := range steps {
+		_, changed, err := s.Revoke(ctx, st.serial, st.reason, base.Add(-24*time.Hour), at(st.sec))
+		if err != nil || changed != st.wantChanged {
+			t.Fatalf("Revoke(%s) at %d s = changed %v, %v; want changed %v", st.serial, st.sec, changed, err, st.wantChanged)
+		}
 	}
 
 	tests := []struct {
@@ -381,10 +395,11 @@ func testStatusChangedSince(t *testing.T, open Opener) {
 		since time.Time
 		want  []string
 	}{
-		{"since before the changes", t0, []string{"c3", "c1"}},
-		// Issuance counts too; each serial once, at its latest change.
-		{"since the beginning", time.Time{}, []string{"c2", "c3", "c1"}},
-		{"since the future", time.Now().Add(time.Hour), nil},
+		{"since the beginning: issuance counts, each serial once", time.Time{}, []string{"c2", "c3", "c1"}},
+		{"since before the revocations", base.Add(3 * time.Second), []string{"c3", "c1"}},
+		{"at the exact time of a change", base.Add(11 * time.Second), []string{"c1"}},
+		{"a microsecond after it", base.Add(11*time.Second + time.Microsecond), nil},
+		{"not moved by the unchanged repeat", base.Add(20 * time.Second), nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -393,9 +408,16 @@ func testStatusChangedSince(t *testing.T, open Opener) {
 				t.Fatal(err)
 			}
 			if !slices.Equal(got, tc.want) {
-				t.Errorf("StatusChangedSince = %v, want %v", got, tc.want)
+				t.Errorf("StatusChangedSince(%v) = %v, want %v", tc.since, got, tc.want)
 			}
 		})
+	}
+	// Releasing a hold is a change too.
+	if _, changed, err := s.ReleaseHold(ctx, "c1", at(30)); err != nil || !changed {
+		t.Fatalf("ReleaseHold(c1) = changed %v, %v", changed, err)
+	}
+	if got, err := s.StatusChangedSince(ctx, base.Add(30*time.Second)); err != nil || !slices.Equal(got, []string{"c1"}) {
+		t.Errorf("after release: StatusChangedSince = %v, %v; want [c1]", got, err)
 	}
 }
 

@@ -1,0 +1,51 @@
+# esig: the two commands a new user needs are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/esig
+DATA      ?= ./esig-data
+LISTEN    ?= 127.0.0.1:8080
+FUZZTIME  ?= 30s
+BENCHTIME ?= 5s
+
+.PHONY: all build run test test-short bench fuzz zlint vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/esig
+
+## run: build esig and serve on the embedded default (SQLite and a CA in $(DATA), created on first start)
+run: build
+	./$(BIN) serve --data $(DATA) --listen $(LISTEN)
+
+## test: every test; PostgreSQL variants run when ESIG_TEST_POSTGRES_DSN is set (.ci/run sets it)
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+## bench: throughput and latency targets (issuance over HTTP, OCSP, store, signatures)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./bench/... ./ca/... ./verifier/... ./signer/...
+
+## fuzz: every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## zlint: build the zlint command (same pinned version as the linter esig runs) into bin/
+zlint:
+	$(GO) build -o bin/zlint github.com/zmap/zlint/v3/cmd/zlint
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

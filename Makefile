@@ -37,7 +37,7 @@ fuzz:
 	  done; \
 	done
 
-## zlint: build the zlint command (same pinned version as the linter esig runs) into bin/
+## zlint: build the zlint command (the version esig lints with; also `go tool zlint CERT.pem`)
 zlint:
 	$(GO) build -o bin/zlint github.com/zmap/zlint/v3/cmd/zlint
 

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -75,36 +76,14 @@ func BenchmarkIssuanceHTTP(b *testing.B) {
 				})
 			}
 			c := client(32)
-			var lat latencies
-			var failures atomic.Int64
 			var next atomic.Int64
-			b.ResetTimer()
-			start := time.Now()
-			parallel(b, 32, func() {
+			load(b, 32, func() error {
 				body := bodies[next.Add(1)%int64(len(bodies))]
 				req, _ := http.NewRequest("POST", env.URL+"/v1/certificates", bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+env.AdminToken)
 				req.Header.Set("Content-Type", "application/json")
-				t0 := time.Now()
-				resp, err := c.Do(req)
-				if err != nil {
-					failures.Add(1)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					failures.Add(1)
-					return
-				}
-				lat.add(time.Since(t0))
+				return expect(c.Do(req))(http.StatusCreated)
 			})
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if f := failures.Load(); f > 0 {
-				b.Fatalf("%d issuance requests failed", f)
-			}
-			lat.report(b, elapsed)
 		})
 	}
 }
@@ -121,32 +100,52 @@ func BenchmarkOCSP(b *testing.B) {
 				b.Fatal(err)
 			}
 			c := client(64)
-			var lat latencies
-			var failures atomic.Int64
-			b.ResetTimer()
-			start := time.Now()
-			parallel(b, 64, func() {
-				t0 := time.Now()
-				resp, err := c.Post(env.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(req))
-				if err != nil {
-					failures.Add(1)
-					return
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || len(body) < 100 {
-					failures.Add(1)
-					return
-				}
-				lat.add(time.Since(t0))
+			load(b, 64, func() error {
+				return expect(c.Post(env.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(req)))(http.StatusOK)
 			})
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if f := failures.Load(); f > 0 {
-				b.Fatalf("%d OCSP requests failed", f)
-			}
-			lat.report(b, elapsed)
 		})
+	}
+}
+
+// load makes b.N requests from `workers` goroutines, fails the benchmark
+// if any request failed, and reports throughput and latency quantiles.
+func load(b *testing.B, workers int, do func() error) {
+	var lat latencies
+	var failures atomic.Int64
+	var firstErr atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	parallel(b, workers, func() {
+		t0 := time.Now()
+		if err := do(); err != nil {
+			failures.Add(1)
+			firstErr.CompareAndSwap(nil, err)
+			return
+		}
+		lat.add(time.Since(t0))
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if f := failures.Load(); f > 0 {
+		b.Fatalf("%d of %d requests failed, the first: %v", f, b.N, firstErr.Load())
+	}
+	lat.report(b, elapsed)
+}
+
+// expect drains a response and checks its status.
+func expect(resp *http.Response, err error) func(status int) error {
+	return func(status int) error {
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != status {
+			return fmt.Errorf("status %d, want %d", resp.StatusCode, status)
+		}
+		return nil
 	}
 }
 

@@ -66,6 +66,9 @@ func (s *Server) view(c *store.Certificate, withPEM bool) certificateView {
 	return v
 }
 
+// ChainPEM is the CA chain as /v1/ca/chain serves it: issuing CA, then root.
+func (s *Server) ChainPEM() string { return s.chainPEM() }
+
 func (s *Server) chainPEM() string {
 	return pemCert(s.d.Issuing.Raw) + pemCert(s.d.Root.Raw)
 }

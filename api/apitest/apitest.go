@@ -83,7 +83,7 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	srv, err := api.New(api.Deps{
-		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP, Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing,
+		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP, Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA,
 		Log: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		RootCRL: func() ([]byte, error) { return os.ReadFile(filepath.Join(cfg.CA.Dir, "root.crl")) },
 	})

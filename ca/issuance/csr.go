@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"sync"
 )
 
 // maxCSRSize bounds a CSR before any parsing: the largest sound request
@@ -81,7 +82,7 @@ func CheckKey(pub crypto.PublicKey) error {
 
 // smallPrimesProduct is the product of the primes below 752, so one GCD
 // finds any small factor of a modulus (a broken key generator's mark).
-var smallPrimesProduct = func() *big.Int {
+var smallPrimesProduct = sync.OnceValue(func() *big.Int {
 	p := big.NewInt(1)
 	for n := int64(2); n < 752; n++ {
 		if big.NewInt(n).ProbablyPrime(0) {
@@ -89,10 +90,10 @@ var smallPrimesProduct = func() *big.Int {
 		}
 	}
 	return p
-}()
+})
 
 func smallFactor(n *big.Int) int64 {
-	g := new(big.Int).GCD(nil, nil, n, smallPrimesProduct)
+	g := new(big.Int).GCD(nil, nil, n, smallPrimesProduct())
 	if g.Cmp(big.NewInt(1)) == 0 {
 		return 0
 	}

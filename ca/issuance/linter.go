@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"sort"
+	"sync"
 
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
@@ -50,7 +51,7 @@ func NewLinter(realIssuer *x509.Certificate, realPub crypto.PublicKey) (*Linter,
 	if err != nil {
 		return nil, fmt.Errorf("lint issuer: %w", err)
 	}
-	return &Linter{issuer: issuer, key: key, registry: lintRegistry}, nil
+	return &Linter{issuer: issuer, key: key, registry: lintRegistry()}, nil
 }
 
 // excludedLints are lints that cannot say anything about a lint copy.
@@ -61,14 +62,16 @@ func NewLinter(realIssuer *x509.Certificate, realPub crypto.PublicKey) (*Linter,
 // generic P-384 verification that costs more than all other lints together.
 var excludedLints = []string{"e_cert_issued_by_compromised_emudhra_ca"}
 
-// lintRegistry is every zlint lint but the excluded ones, filtered once.
-var lintRegistry = func() lint.Registry {
+// lintRegistry is every zlint lint but the excluded ones, filtered once on
+// first use: commands that never issue (esig verify) do not pay for it at
+// start-up.
+var lintRegistry = sync.OnceValue(func() lint.Registry {
 	r, err := lint.GlobalRegistry().Filter(lint.FilterOptions{ExcludeNames: excludedLints})
 	if err != nil {
 		panic("zlint registry: " + err.Error()) // only if a lint above was renamed
 	}
 	return r
-}()
+})
 
 func throwawayKey(pub crypto.PublicKey) (crypto.Signer, error) {
 	switch k := pub.(type) {

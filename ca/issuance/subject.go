@@ -244,3 +244,27 @@ func organizationIdentifier(s Subject, hasOrg bool, kind SubjectKind) (string, e
 	}
 	return "", nil
 }
+
+// Validate checks s exactly as Prepare will for profile p, so a
+// registration authority can refuse a bad application before it is stored.
+func (s Subject) Validate(p *Profile, country string) error {
+	_, err := s.build(p.Subject, country)
+	return err
+}
+
+// IdentityKey is the ETSI EN 319 412-1 identifier the subject is known by:
+// PNOPL-/IDCPL- for persons, VATPL-/NTRPL- for organizations' seals. It is
+// empty for a subject without one.
+func (s Subject) IdentityKey(p *Profile) string {
+	switch p.Subject {
+	case SubjectPerson:
+		if v, err := personSerial(s); err == nil {
+			return v
+		}
+	case SubjectOrganization:
+		if v, err := organizationIdentifier(s, true, SubjectOrganization); err == nil {
+			return v
+		}
+	}
+	return ""
+}

@@ -151,3 +151,10 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// Full is a store that also keeps the registration authority's records;
+// every engine is one.
+type Full interface {
+	Store
+	RAStore
+}

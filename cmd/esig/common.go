@@ -67,7 +67,7 @@ func newLogger(cfg config.Config) (*slog.Logger, error) {
 
 // openStore opens only the store, for commands that need nothing else (and
 // must not create a CA as a side effect).
-func openStore(cmd *cobra.Command) (store.Store, error) {
+func openStore(cmd *cobra.Command) (store.Full, error) {
 	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"esig/ca/ocspresp"
 	"esig/ca/store"
 	"esig/ca/store/engines"
+	"esig/ca/tsa"
 	"esig/internal/config"
 	"esig/internal/keys"
 	"esig/internal/pkcs11uri"
@@ -35,15 +36,15 @@ import (
 type App struct {
 	Config    config.Config
 	Log       *slog.Logger
-	Store     store.Store
+	Store     store.Full
 	Hierarchy *hierarchy.Hierarchy
 	Authority *ca.Authority
 	CRL       *crl.Publisher
 	OCSP      *ocspresp.Responder
 	// Service certificates and keys of the CA's own responders.
-	OCSPCert  *x509.Certificate
-	TSACert   *x509.Certificate
-	TSASigner crypto.Signer
+	OCSPCert *x509.Certificate
+	TSACert  *x509.Certificate
+	TSA      *tsa.TSA
 	// CreatedCA is true when this Open made a new CA.
 	CreatedCA bool
 }
@@ -157,7 +158,8 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.TSASigner, err = a.serviceCertificate(ctx, hopts, hierarchy.RoleTSA, issuance.ProfileTSA, "Time-Stamping Authority"); err != nil {
+	tsaSigner, err := a.serviceCertificate(ctx, hopts, hierarchy.RoleTSA, issuance.ProfileTSA, "Time-Stamping Authority")
+	if err != nil {
 		return err
 	}
 	if a.OCSPCert, err = hierarchy.ReadCertificate(cfg.CA.Dir, hierarchy.RoleOCSP); err != nil {
@@ -174,7 +176,12 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	a.Authority.SetInvalidator(a.OCSP)
-	return nil
+	policy, err := parseOID(cfg.TSA.Policy)
+	if err != nil {
+		return fmt.Errorf("tsa.policy: %w", err)
+	}
+	a.TSA, err = tsa.New(tsaSigner, a.TSACert, []*x509.Certificate{a.Hierarchy.Issuing, a.Hierarchy.Root}, policy, nil)
+	return err
 }
 
 // renewBefore is how long before expiry a service certificate is replaced.

@@ -31,6 +31,7 @@ type Config struct {
 	CA       CA                 `yaml:"ca"`
 	CRL      CRL                `yaml:"crl"`
 	OCSP     OCSP               `yaml:"ocsp"`
+	TSA      TSA                `yaml:"tsa"`
 	HTTP     HTTP               `yaml:"http"`
 	Log      Log                `yaml:"log"`
 	Profiles map[string]Profile `yaml:"profiles"`
@@ -67,6 +68,14 @@ type OCSP struct {
 	MaxCached   int           `yaml:"maxCached" env:"ESIG_OCSP_MAX_CACHED"`
 }
 
+// TSA settings.
+type TSA struct {
+	// Policy is the TSA policy OID written into every token. The default is
+	// ETSI EN 319 421's best-practices policy (BTSP), which the service
+	// follows: a certified clock source is the operator's to provide.
+	Policy string `yaml:"policy" env:"ESIG_TSA_POLICY"`
+}
+
 // HTTP server limits.
 type HTTP struct {
 	MaxBodyBytes      int64         `yaml:"maxBodyBytes" env:"ESIG_HTTP_MAX_BODY_BYTES"`
@@ -98,6 +107,7 @@ func Default() Config {
 		CA:     CA{KeyType: "ecdsa-p256", Organization: "esig", Country: "PL"},
 		CRL:    CRL{Shards: 16, Validity: 24 * time.Hour, Refresh: time.Minute},
 		OCSP:   OCSP{Validity: 4 * time.Hour, Propagation: 2 * time.Second, MaxCached: 200_000},
+		TSA:    TSA{Policy: "0.4.0.2023.1.1"},
 		HTTP: HTTP{
 			MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ShutdownTimeout: 20 * time.Second,

@@ -22,7 +22,7 @@ import (
 //	postgres://... or postgresql://...   a PostgreSQL database
 //
 // Anything else is an error that says which forms are accepted.
-func Open(ctx context.Context, u string) (store.Store, error) {
+func Open(ctx context.Context, u string) (store.Full, error) {
 	switch {
 	case u == "":
 		return nil, errors.New("store URL is empty; want sqlite:PATH, PATH.db or postgres://...")

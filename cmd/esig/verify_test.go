@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"esig/internal/keys"
+	"esig/internal/softhsmtest"
+	"esig/internal/testpki"
+)
+
+// runESig runs the esig binary with stdout and stderr apart.
+func runESig(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(esigBin, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+type cliPKI struct {
+	*testpki.PKI
+	leaf *testpki.Cert
+	crls []string
+	doc  string
+}
+
+func newCLIPKI(t *testing.T) *cliPKI {
+	p := testpki.New(t)
+	c := &cliPKI{PKI: p, leaf: p.Leaf(t, testpki.LeafOptions{Name: "Jan Kowalski"})}
+	c.crls = p.WriteCRLs(t, time.Now())
+	c.doc = filepath.Join(t.TempDir(), "wniosek.txt")
+	os.WriteFile(c.doc, []byte("Wniosek do ZUS\n"), 0o644)
+	return c
+}
+
+func (c *cliPKI) verifyArgs(extra ...string) []string {
+	args := []string{"verify", "--trust", c.TrustFile(), "--offline", "--format", "json"}
+	for _, l := range c.crls {
+		args = append(args, "--crl", l)
+	}
+	return append(args, extra...)
+}
+
+// TestCLISignVerify signs with esig sign cades at each level and checks
+// esig verify's verdicts, JSON contract and exit codes.
+func TestCLISignVerify(t *testing.T) {
+	c := newCLIPKI(t)
+	dir := t.TempDir()
+	cases := []struct {
+		name     string
+		signArgs []string
+		detached bool
+	}{
+		{"B attached", nil, false},
+		{"B detached", []string{"--detached"}, true},
+		{"T", []string{"--level", "T", "--tsa", c.TSAURL()}, false},
+		{"LT", []string{"--level", "LT", "--tsa", c.TSAURL()}, false},
+		{"LTA detached", []string{"--level", "LTA", "--tsa", c.TSAURL(), "--detached"}, true},
+		{"PSS SHA-512", []string{"--pss", "--hash", "sha512"}, false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, "sig"+string(rune('a'+i))+".p7m")
+			args := append([]string{"sign", "cades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--chain", c.ChainFile()}, tc.signArgs...)
+			if _, stderr, code := runESig(t, append(args, c.doc, "-o", out)...); code != 0 {
+				t.Fatalf("sign: exit %d: %s", code, stderr)
+			}
+			vargs := c.verifyArgs()
+			if tc.detached {
+				vargs = append(vargs, "--detached-content", c.doc)
+			}
+			stdout, stderr, code := runESig(t, append(vargs, out)...)
+			if code != 0 {
+				t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			checkContract(t, stdout)
+		})
+	}
+}
+
+// checkContract checks the field names DESIGN fixes for the JSON report.
+func checkContract(t *testing.T, js string) {
+	t.Helper()
+	var r map[string]any
+	if err := json.Unmarshal([]byte(js), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, js)
+	}
+	if r["indication"] != "TOTAL-PASSED" {
+		t.Errorf("indication %v", r["indication"])
+	}
+	sigs, _ := r["signatures"].([]any)
+	if len(sigs) != 1 {
+		t.Fatalf("signatures: %v", r["signatures"])
+	}
+	s := sigs[0].(map[string]any)
+	for _, k := range []string{"id", "format", "indication", "subIndication", "signingTime", "bestSignatureTime", "signer",
+		"qualification", "trustedProfile", "signedObjects", "timestamps", "errors", "warnings"} {
+		if _, ok := s[k]; !ok {
+			t.Errorf("signature lacks %q", k)
+		}
+	}
+	signer, _ := s["signer"].(map[string]any)
+	for _, k := range []string{"subject", "serialNumber", "issuer", "certificateSha256"} {
+		if _, ok := signer[k]; !ok {
+			t.Errorf("signer lacks %q", k)
+		}
+	}
+	objs, _ := s["signedObjects"].([]any)
+	if len(objs) == 0 {
+		t.Fatal("no signedObjects")
+	}
+	for _, k := range []string{"reference", "uri", "digestAlgorithm"} {
+		if _, ok := objs[0].(map[string]any)[k]; !ok {
+			t.Errorf("signedObject lacks %q", k)
+		}
+	}
+	if _, err := time.Parse(time.RFC3339, s["bestSignatureTime"].(string)); err != nil {
+		t.Errorf("bestSignatureTime: %v", err)
+	}
+}
+
+// TestCLIVerifyExitCodes checks 0, 1, 2 and 64.
+func TestCLIVerifyExitCodes(t *testing.T) {
+	c := newCLIPKI(t)
+	dir := t.TempDir()
+	sig := filepath.Join(dir, "sig.p7m")
+	if _, stderr, code := runESig(t, "sign", "cades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--chain", c.ChainFile(), c.doc, "-o", sig); code != 0 {
+		t.Fatalf("sign: %s", stderr)
+	}
+	b, _ := os.ReadFile(sig)
+	tampered := filepath.Join(dir, "tampered.p7m")
+	i := bytes.Index(b, []byte("Wniosek"))
+	b[i] ^= 1
+	os.WriteFile(tampered, b, 0o644)
+	garbage := filepath.Join(dir, "garbage.p7m")
+	os.WriteFile(garbage, []byte{0x30, 0x82, 0xff}, 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"passed", c.verifyArgs(sig), 0},
+		{"passed text", append(c.verifyArgs("--format", "text"), sig), 0},
+		{"tampered", c.verifyArgs(tampered), 1},
+		{"garbage", c.verifyArgs(garbage), 1},
+		{"one passed one failed", c.verifyArgs(sig, tampered), 1},
+		{"no trust anchor", []string{"verify", "--offline", sig}, 2},
+		{"unreadable file", c.verifyArgs(filepath.Join(dir, "missing.p7m")), 64},
+		{"unreadable trust file", []string{"verify", "--trust", filepath.Join(dir, "none.pem"), sig}, 64},
+		{"bad flag", []string{"verify", "--no-such-flag", sig}, 64},
+		{"no file", []string{"verify"}, 64},
+		{"bad --at", []string{"verify", "--at", "yesterday", sig}, 64},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runESig(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestCLITimestamp gets a time stamp with esig timestamp, has openssl ts
+// -verify judge it, and verifies it with esig timestamp --verify.
+func TestCLITimestamp(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed")
+	}
+	c := newCLIPKI(t)
+	tsr := filepath.Join(t.TempDir(), "doc.tsr")
+	if _, stderr, code := runESig(t, "timestamp", "--tsa", c.TSAURL(), c.doc, "-o", tsr); code != 0 {
+		t.Fatalf("timestamp: %s", stderr)
+	}
+	out, err := exec.Command("openssl", "ts", "-verify", "-in", tsr, "-data", c.doc, "-CAfile", c.TrustFile(), "-untrusted", c.CA.CertPath).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("Verification: OK")) {
+		t.Fatalf("openssl ts -verify: %v\n%s", err, out)
+	}
+	args := []string{"timestamp", "--verify", tsr, "--trust", c.TrustFile(), "--offline"}
+	for _, l := range c.crls {
+		args = append(args, "--crl", l)
+	}
+	if stdout, stderr, code := runESig(t, append(args, c.doc)...); code != 0 {
+		t.Fatalf("timestamp --verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	other := filepath.Join(t.TempDir(), "other.txt")
+	os.WriteFile(other, []byte("not the document"), 0o644)
+	if stdout, _, code := runESig(t, append(args, other)...); code != 1 {
+		t.Fatalf("timestamp --verify of other data: exit %d, want 1\n%s", code, stdout)
+	}
+}
+
+// TestCLISignWithTokenKey signs with a key on a SoftHSM2 token named by a
+// pkcs11: URI, and verifies the result.
+func TestCLISignWithTokenKey(t *testing.T) {
+	tok := softhsmtest.New(t)
+	uri := tok.URI("cades-signer")
+	key, err := keys.Generate(keys.ECDSAP256, uri, keys.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCLIPKI(t)
+	leaf := c.Leaf(t, testpki.LeafOptions{Name: "Klucz na karcie", SignerKey: key})
+	sig := filepath.Join(t.TempDir(), "hsm.p7m")
+	if _, stderr, code := runESig(t, "sign", "cades", "--key", uri, "--cert", leaf.CertPath, "--chain", c.ChainFile(), c.doc, "-o", sig); code != 0 {
+		t.Fatalf("sign with %s: exit %d: %s", uri, code, stderr)
+	}
+	if stdout, stderr, code := runESig(t, append(c.verifyArgs(), sig)...); code != 0 {
+		t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -32,6 +32,8 @@ const (
 	ProblemUnsupported    = "urn:esig:problem:unsupported-media-type"
 	ProblemInternal       = "urn:esig:problem:internal"
 	ProblemUnavailable    = "urn:esig:problem:unavailable"
+	ProblemGone           = "urn:esig:problem:gone"
+	ProblemProofRefused   = "urn:esig:problem:proof-refused"
 )
 
 var problemTitles = map[string]string{
@@ -46,6 +48,8 @@ var problemTitles = map[string]string{
 	ProblemUnsupported:    "Unsupported media type",
 	ProblemInternal:       "Internal error",
 	ProblemUnavailable:    "Service unavailable",
+	ProblemGone:           "The link is unknown, expired or already used",
+	ProblemProofRefused:   "The proof of identity was refused",
 }
 
 // writeProblem sends p (its title filled from its type when empty).

@@ -27,17 +27,21 @@ import (
 	"esig/ca"
 	"esig/ca/crl"
 	"esig/ca/store"
+	"esig/ra"
 )
 
 // Deps is what the server serves.
 type Deps struct {
 	Authority *ca.Authority
-	Store     store.Store
+	Store     store.Full
 	CRL       *crl.Publisher
 	OCSP      http.Handler
 	TSA       http.Handler // optional
-	Root      *x509.Certificate
-	Issuing   *x509.Certificate
+	RA        *ra.RA
+	// BaseURL is the public address enrollment links point at.
+	BaseURL string
+	Root    *x509.Certificate
+	Issuing *x509.Certificate
 	// RootCRL returns the DER of the root's CRL.
 	RootCRL      func() ([]byte, error)
 	Log          *slog.Logger
@@ -65,7 +69,7 @@ type Route struct {
 
 // New builds the server and its routes.
 func New(d Deps) (*Server, error) {
-	if d.Authority == nil || d.Store == nil || d.CRL == nil || d.OCSP == nil || d.Root == nil || d.Issuing == nil || d.RootCRL == nil {
+	if d.Authority == nil || d.Store == nil || d.CRL == nil || d.OCSP == nil || d.Root == nil || d.Issuing == nil || d.RootCRL == nil || d.RA == nil {
 		return nil, errors.New("api: missing dependencies")
 	}
 	if d.Log == nil {
@@ -89,6 +93,20 @@ func New(d Deps) (*Server, error) {
 		{"POST", "/v1/apikeys", auth.ScopeAdmin, s.createAPIKey},
 		{"DELETE", "/v1/apikeys/{id}", auth.ScopeAdmin, s.revokeAPIKey},
 		{"GET", "/v1/audit/verify", auth.ScopeAdmin, s.verifyAudit},
+		{"POST", "/v1/applications", auth.ScopeRAWrite, s.createApplication},
+		{"GET", "/v1/applications/{id}", auth.ScopeRAWrite, s.getApplication},
+		{"GET", "/v1/applications/{id}/document", auth.ScopeRAWrite, s.applicationDocument},
+		{"POST", "/v1/applications/{id}/proof", auth.ScopeRAWrite, s.proveApplication},
+		{"POST", "/v1/applications/{id}/confirm", auth.ScopeRAApprove, s.confirmApplication},
+		{"GET", "/v1/subscribers/{id}", auth.ScopeRAWrite, s.getSubscriber},
+		{"GET", "/v1/subscribers/{id}/deactivation-document", auth.ScopeRAWrite, s.deactivationDocument},
+		{"POST", "/v1/subscribers/{id}/deactivation-request", auth.ScopeRAWrite, s.requestDeactivation},
+		{"POST", "/v1/subscribers/{id}/deactivate", auth.ScopeRAApprove, s.deactivateSubscriber},
+		{"GET", "/v1/webhooks", auth.ScopeAdmin, s.listWebhooks},
+		{"POST", "/v1/webhooks", auth.ScopeAdmin, s.createWebhook},
+		{"DELETE", "/v1/webhooks/{id}", auth.ScopeAdmin, s.deleteWebhook},
+		{"GET", "/v1/enroll/{token}", "", s.getEnrollment},
+		{"POST", "/v1/enroll/{token}", "", s.enroll},
 		{"GET", "/ca/{file}", "", s.caCertificate},
 		{"GET", "/crl/{file}", "", s.crlFile},
 		{"GET", "/ocsp/{request...}", "", s.ocsp},

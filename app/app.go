@@ -8,8 +8,10 @@ package app
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +32,7 @@ import (
 	"esig/internal/config"
 	"esig/internal/keys"
 	"esig/internal/pkcs11uri"
+	"esig/ra"
 )
 
 // App is an assembled CA.
@@ -45,6 +48,8 @@ type App struct {
 	OCSPCert *x509.Certificate
 	TSACert  *x509.Certificate
 	TSA      *tsa.TSA
+	RA       *ra.RA
+	Webhooks *ra.Dispatcher
 	// CreatedCA is true when this Open made a new CA.
 	CreatedCA bool
 }
@@ -180,8 +185,51 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tsa.policy: %w", err)
 	}
-	a.TSA, err = tsa.New(tsaSigner, a.TSACert, []*x509.Certificate{a.Hierarchy.Issuing, a.Hierarchy.Root}, policy, nil)
-	return err
+	if a.TSA, err = tsa.New(tsaSigner, a.TSACert, []*x509.Certificate{a.Hierarchy.Issuing, a.Hierarchy.Root}, policy, nil); err != nil {
+		return err
+	}
+	secret, err := loadOrCreateSecret(cfg.RA.SecretFile)
+	if err != nil {
+		return err
+	}
+	a.RA, err = ra.New(ra.Config{
+		Store: a.Store, Authority: a.Authority, Profiles: profiles, Country: cfg.CA.Country, Secret: secret,
+		ApplicationTTL: cfg.RA.ApplicationTTL, TokenTTL: cfg.RA.TokenTTL, Log: a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	a.Webhooks = ra.NewDispatcher(a.RA)
+	return nil
+}
+
+// loadOrCreateSecret reads the RA secret, making a random one (mode 0600)
+// on first start.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("ra.secretFile: %w", err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(hex.EncodeToString(b) + "\n"); err != nil {
+			return nil, fmt.Errorf("ra.secretFile: %w", err)
+		}
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ra.secretFile: %w", err)
+	}
+	b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(b) < 32 {
+		return nil, fmt.Errorf("ra.secretFile %s: want at least 32 bytes in hex", path)
+	}
+	return b, nil
 }
 
 // renewBefore is how long before expiry a service certificate is replaced.

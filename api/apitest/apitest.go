@@ -23,7 +23,7 @@ import (
 
 	"esig/api"
 	"esig/api/auth"
-	"esig/internal/app"
+	"esig/app"
 	"esig/internal/config"
 )
 
@@ -36,6 +36,9 @@ type Options struct {
 	// HSM keeps the CA's keys on this token (a pkcs11: URI with the PIN).
 	HSM     string
 	KeyType string
+	// Background runs the RA's jobs and the webhook dispatcher every
+	// ra.interval, as esig serve does.
+	Background bool
 	// Configure may adjust the configuration before the server opens.
 	Configure func(*config.Config)
 }
@@ -83,7 +86,7 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	srv, err := api.New(api.Deps{
-		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP, Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA,
+		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP, Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, RA: a.RA, BaseURL: a.Config.BaseURL,
 		Log: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		RootCRL: func() ([]byte, error) { return os.ReadFile(filepath.Join(cfg.CA.Dir, "root.crl")) },
 	})
@@ -93,7 +96,13 @@ func Start(t testing.TB, opts Options) *Env {
 	a.OCSP.SetObserver(srv.ObserveOCSP)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
+	bg, stopBG := context.WithCancel(context.Background())
+	if opts.Background {
+		go a.RA.Run(bg, cfg.RA.Interval)
+		go a.Webhooks.Run(bg, cfg.RA.Interval)
+	}
 	t.Cleanup(func() {
+		stopBG()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(ctx)

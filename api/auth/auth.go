@@ -25,16 +25,23 @@ import (
 	"esig/ca/store"
 )
 
-// Scopes an API key can hold. Admin implies every other scope.
+// Scopes an API key can hold. Admin implies every other scope, and an RA
+// officer's ra:approve implies the portal's ra:write.
+//
+// certificates:issue is the direct route to the CA, without an
+// application: it is for RA officers and operators. Portals hold ra:write
+// and get certificates issued only through confirmed applications.
 const (
-	ScopeIssue  = "certificates:issue"
-	ScopeRevoke = "certificates:revoke"
-	ScopeRead   = "certificates:read"
-	ScopeAdmin  = "admin"
+	ScopeIssue     = "certificates:issue"
+	ScopeRevoke    = "certificates:revoke"
+	ScopeRead      = "certificates:read"
+	ScopeRAWrite   = "ra:write"
+	ScopeRAApprove = "ra:approve"
+	ScopeAdmin     = "admin"
 )
 
 // AllScopes lists the scopes in the order help texts show them.
-var AllScopes = []string{ScopeIssue, ScopeRevoke, ScopeRead, ScopeAdmin}
+var AllScopes = []string{ScopeIssue, ScopeRevoke, ScopeRead, ScopeRAWrite, ScopeRAApprove, ScopeAdmin}
 
 // ErrUnauthenticated covers a missing, malformed, unknown or revoked key:
 // callers learn nothing about which.
@@ -112,7 +119,8 @@ func parseToken(token string) (id, secret string, ok bool) {
 
 // HasScope reports whether k grants scope.
 func HasScope(k *store.APIKey, scope string) bool {
-	return slices.Contains(k.Scopes, ScopeAdmin) || slices.Contains(k.Scopes, scope)
+	return slices.Contains(k.Scopes, ScopeAdmin) || slices.Contains(k.Scopes, scope) ||
+		(scope == ScopeRAWrite && slices.Contains(k.Scopes, ScopeRAApprove))
 }
 
 // Authenticator checks tokens against the store, remembering good keys for

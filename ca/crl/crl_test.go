@@ -16,7 +16,7 @@ import (
 	"esig/api/apitest"
 	"esig/ca/crl"
 	"esig/ca/store"
-	"esig/internal/app"
+	"esig/app"
 )
 
 func TestShardCRL(t *testing.T) {

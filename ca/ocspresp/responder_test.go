@@ -21,7 +21,7 @@ import (
 	"esig/ca/audit"
 	"esig/ca/hierarchy"
 	"esig/ca/ocspresp"
-	"esig/internal/app"
+	"esig/app"
 )
 
 func post(t *testing.T, env *apitest.Env, req []byte) []byte {

@@ -12,11 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"esig/app"
 	"esig/ca"
 	"esig/ca/issuance"
 	"esig/ca/store"
 	"esig/ca/store/engines"
-	"esig/internal/app"
 	"esig/internal/keys"
 )
 

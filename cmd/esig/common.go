@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"esig/app"
 	"esig/ca/store"
 	"esig/ca/store/engines"
-	"esig/internal/app"
 	"esig/internal/config"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"esig/api"
 	"esig/api/auth"
-	"esig/internal/app"
+	"esig/app"
 	"esig/internal/config"
 )
 
@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config.Config, out interface{ Write([]byte) 
 	}
 	srv, err := api.New(api.Deps{
 		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP,
-		Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, Log: log, MaxBodyBytes: a.Config.HTTP.MaxBodyBytes,
+		Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, RA: a.RA, BaseURL: a.Config.BaseURL, Log: log, MaxBodyBytes: a.Config.HTTP.MaxBodyBytes,
 		RootCRL: func() ([]byte, error) {
 			return os.ReadFile(filepath.Join(a.Config.CA.Dir, "root.crl"))
 		},
@@ -93,6 +93,8 @@ func serve(ctx context.Context, cfg config.Config, out interface{ Write([]byte) 
 	defer cancelBG()
 	go a.CRL.Run(bg, a.Config.CRL.Refresh)
 	go a.OCSP.Watch(bg, a.Config.OCSP.Propagation)
+	go a.RA.Run(bg, a.Config.RA.Interval)
+	go a.Webhooks.Run(bg, a.Config.RA.Interval)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),

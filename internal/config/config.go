@@ -32,6 +32,7 @@ type Config struct {
 	CRL      CRL                `yaml:"crl"`
 	OCSP     OCSP               `yaml:"ocsp"`
 	TSA      TSA                `yaml:"tsa"`
+	RA       RA                 `yaml:"ra"`
 	HTTP     HTTP               `yaml:"http"`
 	Log      Log                `yaml:"log"`
 	Profiles map[string]Profile `yaml:"profiles"`
@@ -76,6 +77,20 @@ type TSA struct {
 	Policy string `yaml:"policy" env:"ESIG_TSA_POLICY"`
 }
 
+// RA settings of the registration authority.
+type RA struct {
+	// SecretFile holds the RA secret (identity hashes, webhook secrets);
+	// default <data>/ra.secret, created on first start. Replicas share it.
+	SecretFile string `yaml:"secretFile" env:"ESIG_RA_SECRET_FILE"`
+	// ApplicationTTL: an application not confirmed in time expires and its
+	// personal data is purged.
+	ApplicationTTL time.Duration `yaml:"applicationTTL" env:"ESIG_RA_APPLICATION_TTL"`
+	// TokenTTL bounds an enrollment link's life.
+	TokenTTL time.Duration `yaml:"tokenTTL" env:"ESIG_RA_TOKEN_TTL"`
+	// Interval is how often expiries, expiry notices and webhooks run.
+	Interval time.Duration `yaml:"interval" env:"ESIG_RA_INTERVAL"`
+}
+
 // HTTP server limits.
 type HTTP struct {
 	MaxBodyBytes      int64         `yaml:"maxBodyBytes" env:"ESIG_HTTP_MAX_BODY_BYTES"`
@@ -108,6 +123,7 @@ func Default() Config {
 		CRL:    CRL{Shards: 16, Validity: 24 * time.Hour, Refresh: time.Minute},
 		OCSP:   OCSP{Validity: 4 * time.Hour, Propagation: 2 * time.Second, MaxCached: 200_000},
 		TSA:    TSA{Policy: "0.4.0.2023.1.1"},
+		RA:     RA{ApplicationTTL: 7 * 24 * time.Hour, TokenTTL: 72 * time.Hour, Interval: 5 * time.Second},
 		HTTP: HTTP{
 			MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ShutdownTimeout: 20 * time.Second,
@@ -199,6 +215,9 @@ func (c *Config) Resolve() error {
 	if c.Database == "" {
 		c.Database = "sqlite:" + filepath.Join(c.Data, "esig.db")
 	}
+	if c.RA.SecretFile == "" {
+		c.RA.SecretFile = filepath.Join(c.Data, "ra.secret")
+	}
 	if c.CA.Passphrase == "" && c.CA.PassphraseFile != "" {
 		raw, err := os.ReadFile(c.CA.PassphraseFile)
 		if err != nil {
@@ -213,6 +232,10 @@ func (c *Config) Resolve() error {
 		return fmt.Errorf("config: crl.validity %v is shorter than an hour", c.CRL.Validity)
 	case c.OCSP.Validity < time.Minute:
 		return fmt.Errorf("config: ocsp.validity %v is shorter than a minute", c.OCSP.Validity)
+	case c.RA.ApplicationTTL < time.Minute || c.RA.TokenTTL < time.Minute:
+		return fmt.Errorf("config: ra.applicationTTL and ra.tokenTTL must be at least a minute")
+	case c.RA.Interval < 10*time.Millisecond:
+		return fmt.Errorf("config: ra.interval %v is too short", c.RA.Interval)
 	case c.HTTP.MaxBodyBytes < 1024:
 		return fmt.Errorf("config: http.maxBodyBytes %d is below 1024", c.HTTP.MaxBodyBytes)
 	}

@@ -245,14 +245,31 @@ func (w *writer) commit(ctx context.Context, batch []*request, savepoints bool) 
 // carries the audit chain head so each request appends after the previous
 // one without reading it back.
 type wtx struct {
-	s    *Store
-	tx   *sql.Tx
-	ctx  context.Context
-	head audit.Entry // Seq 0: the chain is empty
+	s     *Store
+	tx    *sql.Tx
+	ctx   context.Context
+	head  audit.Entry          // Seq 0: the chain is empty
+	stmts map[string]*sql.Stmt // prepared in tx; closed with it
 }
 
+// exec runs a statement of the batch. Each statement is prepared once per
+// batch on the batch's transaction and reused by every request in it:
+// parsing the same INSERT for every certificate was a measurable share of
+// issuance. (Preparing on the handle instead would wait forever on SQLite,
+// whose one write connection the transaction holds.)
 func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, t.s.q(query), args...)
+	stmt, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if stmt, err = t.tx.PrepareContext(t.ctx, t.s.q(query)); err != nil {
+			return nil, err
+		}
+		if t.stmts == nil {
+			t.stmts = map[string]*sql.Stmt{}
+		}
+		t.stmts[query] = stmt
+	}
+	return stmt.ExecContext(t.ctx, args...)
 }
 
 func (t *wtx) queryRow(query string, args ...any) *sql.Row {

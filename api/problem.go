@@ -33,6 +33,7 @@ const (
 	ProblemInternal       = "urn:esig:problem:internal"
 	ProblemUnavailable    = "urn:esig:problem:unavailable"
 	ProblemGone           = "urn:esig:problem:gone"
+	ProblemRateLimited    = "urn:esig:problem:rate-limited"
 	ProblemProofRefused   = "urn:esig:problem:proof-refused"
 )
 
@@ -49,6 +50,7 @@ var problemTitles = map[string]string{
 	ProblemInternal:       "Internal error",
 	ProblemUnavailable:    "Service unavailable",
 	ProblemGone:           "The link is unknown, expired or already used",
+	ProblemRateLimited:    "Too many requests",
 	ProblemProofRefused:   "The proof of identity was refused",
 }
 

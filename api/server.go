@@ -46,6 +46,10 @@ type Deps struct {
 	RootCRL      func() ([]byte, error)
 	Log          *slog.Logger
 	MaxBodyBytes int64
+	// RateLimit is the requests per second each API key may make (0: no
+	// limit), with bursts up to RateBurst.
+	RateLimit float64
+	RateBurst int
 	// Registry receives the server's metrics; nil makes a private one.
 	Registry *prometheus.Registry
 }
@@ -57,6 +61,7 @@ type Server struct {
 	metrics *metrics
 	routes  []Route
 	handler http.Handler
+	limiter *rateLimiter
 }
 
 // Route is one endpoint. Scope "" means public.
@@ -81,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{d: d, auth: auth.NewAuthenticator(d.Store, 5*time.Second), metrics: newMetrics(d.Registry)}
+	s := &Server{d: d, auth: auth.NewAuthenticator(d.Store, 5*time.Second), metrics: newMetrics(d.Registry), limiter: newRateLimiter(d.RateLimit, d.RateBurst)}
 	s.routes = []Route{
 		{"POST", "/v1/certificates", auth.ScopeIssue, s.issueCertificate},
 		{"GET", "/v1/certificates", auth.ScopeRead, s.listCertificates},
@@ -107,6 +112,8 @@ func New(d Deps) (*Server, error) {
 		{"DELETE", "/v1/webhooks/{id}", auth.ScopeAdmin, s.deleteWebhook},
 		{"GET", "/v1/enroll/{token}", "", s.getEnrollment},
 		{"POST", "/v1/enroll/{token}", "", s.enroll},
+		{"GET", "/enroll/{token}", "", s.enrollPage},
+		{"GET", "/assets/{file}", "", s.serveAsset},
 		{"GET", "/ca/{file}", "", s.caCertificate},
 		{"GET", "/crl/{file}", "", s.crlFile},
 		{"GET", "/ocsp/{request...}", "", s.ocsp},
@@ -238,6 +245,13 @@ func (s *Server) wrap(rt Route) http.Handler {
 					s.internal(sw, r, err)
 				}
 				return
+			}
+			if s.limiter != nil {
+				if ok, wait := s.limiter.allow(k.ID, time.Now()); !ok {
+					sw.Header().Set("Retry-After", retryAfter(wait))
+					s.problem(sw, Problem{Type: ProblemRateLimited, Status: http.StatusTooManyRequests, Detail: "this API key is over its request rate; retry after the time in Retry-After"})
+					return
+				}
 			}
 			if !auth.HasScope(k, rt.Scope) {
 				s.problem(sw, Problem{Type: ProblemForbidden, Status: http.StatusForbidden, Detail: fmt.Sprintf("this route needs the scope %q", rt.Scope)})

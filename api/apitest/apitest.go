@@ -87,14 +87,15 @@ func Start(t testing.TB, opts Options) *Env {
 	}
 	srv, err := api.New(api.Deps{
 		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP, Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, RA: a.RA, BaseURL: a.Config.BaseURL,
-		Log: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Log: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, RateLimit: float64(cfg.HTTP.RateLimit), RateBurst: cfg.HTTP.RateBurst,
 		RootCRL: func() ([]byte, error) { return os.ReadFile(filepath.Join(cfg.CA.Dir, "root.crl")) },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.OCSP.SetObserver(srv.ObserveOCSP)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
+		WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
 	go hs.Serve(ln)
 	bg, stopBG := context.WithCancel(context.Background())
 	if opts.Background {

@@ -93,7 +93,11 @@ type RA struct {
 
 // HTTP server limits.
 type HTTP struct {
-	MaxBodyBytes      int64         `yaml:"maxBodyBytes" env:"ESIG_HTTP_MAX_BODY_BYTES"`
+	MaxBodyBytes int64 `yaml:"maxBodyBytes" env:"ESIG_HTTP_MAX_BODY_BYTES"`
+	// RateLimit is the requests per second each API key may make (0: no
+	// limit); RateBurst the burst above it.
+	RateLimit         int           `yaml:"rateLimit" env:"ESIG_HTTP_RATE_LIMIT"`
+	RateBurst         int           `yaml:"rateBurst" env:"ESIG_HTTP_RATE_BURST"`
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout" env:"ESIG_HTTP_READ_HEADER_TIMEOUT"`
 	ReadTimeout       time.Duration `yaml:"readTimeout" env:"ESIG_HTTP_READ_TIMEOUT"`
 	WriteTimeout      time.Duration `yaml:"writeTimeout" env:"ESIG_HTTP_WRITE_TIMEOUT"`
@@ -125,7 +129,7 @@ func Default() Config {
 		TSA:    TSA{Policy: "0.4.0.2023.1.1"},
 		RA:     RA{ApplicationTTL: 7 * 24 * time.Hour, TokenTTL: 72 * time.Hour, Interval: 5 * time.Second},
 		HTTP: HTTP{
-			MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+			MaxBodyBytes: 1 << 20, RateLimit: 200, RateBurst: 400, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ShutdownTimeout: 20 * time.Second,
 		},
 		Log: Log{Level: "info"},

@@ -64,10 +64,12 @@ func (e *Engine) judge(ctx context.Context, cert *x509.Certificate, purpose trus
 			"%q: no certificate chain to a trust anchor (%d anchor(s) configured)", cert.Subject.String(), e.anchors.Len())
 		return j
 	}
+	crlWarnings := e.loadPendingCRLs()
 	var best *judgement
 	for _, ch := range chains {
 		j := e.judgeChain(ctx, ch, purpose, used, poe, createdAfter)
 		if len(j.findings) == 0 {
+			j.warnings = append(crlWarnings, j.warnings...)
 			return j
 		}
 		if best == nil || milder(j.findings, best.findings) {
@@ -75,6 +77,7 @@ func (e *Engine) judge(ctx context.Context, cert *x509.Certificate, purpose trus
 			best = &jj
 		}
 	}
+	best.warnings = append(crlWarnings, best.warnings...)
 	return *best
 }
 

@@ -40,6 +40,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"esig/internal/cms"
@@ -78,6 +79,11 @@ type Engine struct {
 	now     time.Time
 	// hasFetcher is false under --offline.
 	hasFetcher bool
+	// pendingCRLs are embedded CRLs not parsed yet. Parsing a large CRL
+	// costs more than the rest of a verification, and a CRL is consulted
+	// only once a chain to an anchor exists, so they are parsed then.
+	pendingCRLs [][]byte
+	seenCRLs    map[[32]byte]bool
 }
 
 // New returns an engine. Revocation files that cannot be parsed are an
@@ -135,6 +141,15 @@ type Input struct {
 	// (ESS signing-certificate(-v2), XAdES SigningCertificate(V2)); the
 	// first names the signer's certificate. Empty when the format has none.
 	SigningCertRefs []cms.CertRef
+	// BindSigningCertificate, when set, decides in place of matching the
+	// first of SigningCertRefs whether a candidate certificate is the one
+	// the signed references name; an error says why it is not. XAdES needs
+	// this: its SigningCertificate(V2) may list the signer's certificate
+	// anywhere among its Cert elements, and the certificate must match both
+	// the digest and, when present, the issuer and serial number (ETSI EN
+	// 319 132-1, 5.2.2; EN 319 102-1, 5.2.3.4), so that a certificate
+	// substituted for the signer's is refused rather than merely noted.
+	BindSigningCertificate func(*x509.Certificate) error
 	// VerifySignature checks the signature value with a candidate key.
 	VerifySignature func(pub crypto.PublicKey) (cms.SignatureAlgorithm, error)
 	// DigestAlgorithm is the hash of the signed data (for the policy).
@@ -158,6 +173,12 @@ type Input struct {
 // time-stamped data can be shown to have changed (an archive time stamp's
 // hash index naming something no longer there): HASH_FAILURE for the token.
 var ErrNotCovered = errors.New("time-stamped data is no longer all present")
+
+// ErrDataNotAvailable is wrapped by a TimestampInput.Imprint error when
+// some of the time-stamped data is not at hand (detached content the
+// caller did not supply): INDETERMINATE/SIGNED_DATA_NOT_FOUND for the
+// token, which is then neither proven nor disproven.
+var ErrDataNotAvailable = errors.New("time-stamped data is not available")
 
 // TimestampInput is one time-stamp token attached to a signature.
 type TimestampInput struct {
@@ -206,6 +227,15 @@ func (f findings) messages() []string {
 
 // Validate runs the validation process on one signature.
 func (e *Engine) Validate(ctx context.Context, in *Input) *report.Signature {
+	rep, _ := e.ValidateSigner(ctx, in)
+	return rep
+}
+
+// ValidateSigner is Validate that also returns the signing certificate the
+// engine identified (5.2.3), nil when none was. Format layers that hand the
+// certificate itself on (trusted-profile checks, portal intake) use it; the
+// report only describes the certificate.
+func (e *Engine) ValidateSigner(ctx context.Context, in *Input) (*report.Signature, *x509.Certificate) {
 	rep := &report.Signature{ID: in.ID, Format: in.Format, SignedObjects: in.SignedObjects,
 		Warnings: append([]string(nil), in.Warnings...)}
 	if in.ClaimedSigningTime != nil {
@@ -224,27 +254,35 @@ func (e *Engine) Validate(ctx context.Context, in *Input) *report.Signature {
 	// Format checking (5.2.2).
 	if in.FormatError != nil {
 		f.add(report.TotalFailed, report.FormatFailure, "%v", in.FormatError)
-		return rep
+		return rep, nil
+	}
+
+	// Cryptographic verification of the data digest (5.2.7) comes first:
+	// it needs no certificate and proves tampering on its own, even when
+	// other signed data is missing.
+	if in.HashError != nil {
+		e.addEmbedded(in, rep)
+		f.add(report.TotalFailed, report.HashFailure, "%v", in.HashError)
+		return rep, nil
 	}
 	if len(in.MissingData) > 0 {
 		for _, m := range in.MissingData {
 			f.add(report.Indeterminate, report.SignedDataNotFound, "signed data not available: %s", m)
 		}
-		return rep
+		// A format whose signature value does not depend on the missing
+		// data (XMLDSig signs SignedInfo, which holds only its digest)
+		// still has it checked: a forged value is TOTAL-FAILED whatever
+		// else is missing. Otherwise nothing more can be said.
+		if in.VerifySignature == nil {
+			return rep, nil
+		}
 	}
 	e.addEmbedded(in, rep)
-
-	// Cryptographic verification of the data digest (5.2.7) comes first:
-	// it needs no certificate and proves tampering on its own.
-	if in.HashError != nil {
-		f.add(report.TotalFailed, report.HashFailure, "%v", in.HashError)
-		return rep
-	}
 
 	// Identification of the signing certificate (5.2.3).
 	signer, alg, ok := e.identify(in, rep, &f)
 	if !ok {
-		return rep
+		return rep, nil
 	}
 
 	// Time stamps and proofs of existence (5.4, 5.6.2).
@@ -281,7 +319,7 @@ func (e *Engine) Validate(ctx context.Context, in *Input) *report.Signature {
 			cryptoFinding(&f, "signed data digest", err, lower)
 		}
 	}
-	return rep
+	return rep, signer
 }
 
 // clockSkew tolerates small disagreements between the clocks of signers,
@@ -291,8 +329,13 @@ const clockSkew = 5 * time.Minute
 func (e *Engine) addEmbedded(in *Input, rep *report.Signature) {
 	e.builder.AddIntermediates(in.Certificates...)
 	for _, c := range in.CRLs {
-		if err := e.checker.AddCRL(c, revocation.Embedded); err != nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("embedded CRL ignored: %v", err))
+		k := sha256.Sum256(c)
+		if e.seenCRLs == nil {
+			e.seenCRLs = map[[32]byte]bool{}
+		}
+		if !e.seenCRLs[k] {
+			e.seenCRLs[k] = true
+			e.pendingCRLs = append(e.pendingCRLs, c)
 		}
 	}
 	for _, o := range in.OCSPResponses {
@@ -300,6 +343,19 @@ func (e *Engine) addEmbedded(in *Input, rep *report.Signature) {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("embedded OCSP response ignored: %v", err))
 		}
 	}
+}
+
+// loadPendingCRLs parses the embedded CRLs set aside by addEmbedded and
+// returns a warning for each that cannot be used.
+func (e *Engine) loadPendingCRLs() []string {
+	var warnings []string
+	for _, c := range e.pendingCRLs {
+		if err := e.checker.AddCRL(c, revocation.Embedded); err != nil {
+			warnings = append(warnings, fmt.Sprintf("embedded CRL ignored: %v", err))
+		}
+	}
+	e.pendingCRLs = nil
+	return warnings
 }
 
 // identify finds the signing certificate (EN 319 102-1, 5.2.3) and checks
@@ -331,7 +387,24 @@ func (e *Engine) identify(in *Input, rep *report.Signature, f *findings) (*x509.
 		rep.Warnings = append(rep.Warnings, "the signing certificate is not bound by a signed attribute (signing-certificate-v2): "+
 			"another certificate for the same key could be substituted")
 	}
-	if len(in.SigningCertRefs) > 0 {
+	if in.BindSigningCertificate != nil {
+		var bound []*x509.Certificate
+		var why []string
+		for _, c := range cands {
+			if err := in.BindSigningCertificate(c); err != nil {
+				why = append(why, fmt.Sprintf("%q: %v", c.Subject.String(), err))
+				continue
+			}
+			bound = append(bound, c)
+		}
+		if len(bound) == 0 {
+			rep.Signer = describe(cands[0])
+			f.add(report.Indeterminate, report.NoSigningCertificateFound,
+				"the signed signing-certificate reference names none of the %d candidate certificate(s): %s", len(cands), strings.Join(why, "; "))
+			return nil, cms.SignatureAlgorithm{}, false
+		}
+		cands = bound
+	} else if len(in.SigningCertRefs) > 0 {
 		ref := in.SigningCertRefs[0]
 		var bound []*x509.Certificate
 		for _, c := range cands {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,6 +51,11 @@ func TestEngineIsFormatIndependent(t *testing.T) {
 	now := time.Now()
 	cfg := Config{Anchors: trust.NewAnchors(p.Root.Cert), Intermediates: []*x509.Certificate{p.CA.Cert},
 		CRLs: [][]byte{p.CRL(t, p.Root, now), p.CRL(t, p.CA, now)}}
+	ts, err := (&tsp.Client{URL: p.TSAURL()}).Timestamp(context.Background(), sum[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsToken := ts.Token
 	cases := []struct {
 		name string
 		in   func() *Input
@@ -61,6 +67,32 @@ func TestEngineIsFormatIndependent(t *testing.T) {
 		{"format error", func() *Input { in := rawInput(leaf, data, sig); in.FormatError = errors.New("broken"); return in }, report.TotalFailed, report.FormatFailure},
 		{"hash error", func() *Input { in := rawInput(leaf, data, sig); in.HashError = errors.New("digest"); return in }, report.TotalFailed, report.HashFailure},
 		{"missing data", func() *Input { in := rawInput(leaf, data, sig); in.MissingData = []string{"doc.xml"}; return in }, report.Indeterminate, report.SignedDataNotFound},
+		{"missing data, signature value forged", func() *Input {
+			in := rawInput(leaf, []byte("other"), sig)
+			in.MissingData = []string{"doc.xml"}
+			return in
+		}, report.TotalFailed, report.SigCryptoFailure},
+		{"missing data and a digest mismatch", func() *Input {
+			in := rawInput(leaf, data, sig)
+			in.MissingData, in.HashError = []string{"doc.xml"}, errors.New("digest of other.xml")
+			return in
+		}, report.TotalFailed, report.HashFailure},
+		{"bound by the format layer", func() *Input {
+			in := rawInput(leaf, data, sig)
+			in.BindSigningCertificate = func(c *x509.Certificate) error { return nil }
+			return in
+		}, report.TotalPassed, ""},
+		{"refused by the format layer", func() *Input {
+			in := rawInput(leaf, data, sig)
+			in.BindSigningCertificate = func(c *x509.Certificate) error { return errors.New("issuer/serial differ") }
+			return in
+		}, report.Indeterminate, report.NoSigningCertificateFound},
+		{"time-stamped data not available", func() *Input {
+			in := rawInput(leaf, data, sig)
+			in.Timestamps = []TimestampInput{{Type: report.ArchiveTimestamp, Token: tsToken,
+				Imprint: func(crypto.Hash) ([]byte, error) { return nil, fmt.Errorf("%w: doc.xml", ErrDataNotAvailable) }}}
+			return in
+		}, report.TotalPassed, ""},
 		{"no signer identifier", func() *Input { in := rawInput(leaf, data, sig); in.SignerID = nil; return in }, report.Indeterminate, report.NoSigningCertificateFound},
 		{"reference to another certificate", func() *Input {
 			in := rawInput(leaf, data, sig)
@@ -75,9 +107,19 @@ func TestEngineIsFormatIndependent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := eng.Validate(context.Background(), c.in())
+			in := c.in()
+			r, signer := eng.ValidateSigner(context.Background(), in)
 			if r.Indication != c.ind || r.SubIndication != c.sub {
 				t.Fatalf("got %s/%s %q, want %s/%s", r.Indication, r.SubIndication, r.Errors, c.ind, c.sub)
+			}
+			identified := r.Indication == report.TotalPassed || r.SubIndication == report.SignedDataNotFound
+			if identified != (signer != nil && signer.Equal(leaf.Cert)) {
+				t.Errorf("ValidateSigner returned a signer: %v, for %s/%s", signer != nil, r.Indication, r.SubIndication)
+			}
+			for _, ts := range r.Timestamps {
+				if ts.SubIndication != report.SignedDataNotFound {
+					t.Errorf("time stamp %s/%s, want SIGNED_DATA_NOT_FOUND", ts.Indication, ts.SubIndication)
+				}
 			}
 		})
 	}

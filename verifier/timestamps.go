@@ -134,6 +134,9 @@ func (e *Engine) validateTimestamp(ctx context.Context, p parsedTS, in *Input, p
 	case errors.Is(err, ErrNotCovered):
 		f.add(report.TotalFailed, report.HashFailure, "time-stamp imprint: %v", err)
 		return done()
+	case errors.Is(err, ErrDataNotAvailable):
+		f.add(report.Indeterminate, report.SignedDataNotFound, "time-stamp imprint: %v", err)
+		return done()
 	case err != nil:
 		f.add(report.TotalFailed, report.FormatFailure, "time-stamp imprint: %v", err)
 		return done()

@@ -8,23 +8,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"esig/internal/xmldsig"
 	"esig/verifier"
 	"esig/verifier/cades"
 	"esig/verifier/policy"
 	"esig/verifier/report"
 	"esig/verifier/revocation"
 	"esig/verifier/trust"
+	"esig/verifier/xades"
 )
 
 // verifyFlags are the options of esig verify.
 type verifyFlags struct {
 	trust, certs, crls, ocsps []string
 	offline                   bool
-	detached                  string
+	detached                  []string
 	at                        string
 	format                    string
 	policyFile                string
@@ -35,9 +38,17 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "verify [flags] FILE...",
 		Short: "Verify signatures and print an ETSI EN 319 102-1 report",
-		Long: `Verify the signatures in each FILE (CAdES or PKCS#7/CMS, attached or detached,
-DER, PEM or base64) and report each one as TOTAL-PASSED, TOTAL-FAILED or
-INDETERMINATE with the ETSI EN 319 102-1 sub-indication.
+		Long: `Verify the signatures in each FILE (XAdES or other XML signatures, enveloped,
+enveloping or detached; CAdES or PKCS#7/CMS, attached or detached, DER, PEM or
+base64) and report each one as TOTAL-PASSED, TOTAL-FAILED or INDETERMINATE
+with the ETSI EN 319 102-1 sub-indication. XML input is recognised by its
+first character.
+
+Detached content is given with --detached-content. An XML signature names
+its detached data by URI: give each as NAME=FILE, NAME being the URI as the
+signature writes it (a bare FILE stands for its base name). A CMS signature
+takes one bare FILE. Nothing else is read, and nothing is fetched, whatever
+the signature names.
 
 Trust comes only from --trust files: a certificate the signature carries is
 never trusted for being there. Revocation data comes from the signature, from
@@ -48,6 +59,7 @@ Exit status: 0 every signature TOTAL-PASSED, 1 any TOTAL-FAILED, 2 otherwise
 (INDETERMINATE, or no signature found), 64 bad usage or unreadable input.`,
 		Example: `  esig verify --trust root.pem --offline --crl ca.crl signed.p7m
   esig verify --trust root.pem --detached-content invoice.pdf --format json invoice.pdf.p7s
+  esig verify --trust root.pem --detached-content faktura.pdf=scans/0001.pdf zgloszenie.xml
   esig verify --trust root.pem --at 2025-01-31T12:00:00Z archive.p7m`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -63,7 +75,7 @@ Exit status: 0 every signature TOTAL-PASSED, 1 any TOTAL-FAILED, 2 otherwise
 	fl.StringArrayVar(&f.crls, "crl", nil, "CRL file, DER or PEM (repeatable)")
 	fl.StringArrayVar(&f.ocsps, "ocsp-response", nil, "OCSP response file, DER (repeatable)")
 	fl.BoolVar(&f.offline, "offline", false, "never fetch revocation data over the network")
-	fl.StringVar(&f.detached, "detached-content", "", "the signed file, for detached signatures (streamed, any size)")
+	fl.StringArrayVar(&f.detached, "detached-content", nil, "signed content of a detached signature: NAME=FILE for XML (repeatable), FILE for CMS (streamed, any size)")
 	fl.StringVar(&f.at, "at", "", "validate as of this time (RFC 3339) instead of now")
 	fl.StringVar(&f.format, "format", "", "report format: json or text (default text on a terminal, json otherwise)")
 	fl.StringVar(&f.policyFile, "crypto-policy", "", "JSON file changing the algorithm policy (see verifier/policy)")
@@ -142,12 +154,9 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 	if !f.offline {
 		cfg.Fetcher = revocation.NewHTTPFetcher()
 	}
-	var detached cades.Content
-	if f.detached != "" {
-		if _, err := os.Stat(f.detached); err != nil {
-			return usageError{fmt.Errorf("--detached-content: %w", err)}
-		}
-		detached = fileContent(f.detached)
+	parts, err := parseDetached(f.detached)
+	if err != nil {
+		return usageError{err}
 	}
 	eng, err := verifier.New(cfg)
 	if err != nil {
@@ -159,10 +168,20 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 		if err != nil {
 			return usageError{err}
 		}
+		var rep *report.Report
 		if looksLikeXML(data) {
-			return usageError{fmt.Errorf("%s: XML signatures (XAdES) are not supported by this version", path)}
+			content, err := parts.xml()
+			if err != nil {
+				return usageError{err}
+			}
+			rep = xades.Verify(context.Background(), eng, data, xades.Options{Detached: content}).Report
+		} else {
+			content, err := parts.cms()
+			if err != nil {
+				return usageError{err}
+			}
+			rep = cades.Verify(context.Background(), eng, data, content)
 		}
-		rep := cades.Verify(context.Background(), eng, data, detached)
 		rep.File = path
 		reports = append(reports, rep)
 	}
@@ -179,6 +198,58 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 		return verifyResult{code}
 	}
 	return nil
+}
+
+// detachedPart is one --detached-content value: the name a signature uses
+// for the content, and the file holding it.
+type detachedPart struct{ name, path string }
+
+type detachedParts []detachedPart
+
+// parseDetached reads the --detached-content values: NAME=FILE, or a bare
+// FILE named by its base name. A value that is an existing file is bare
+// even if it contains '='.
+func parseDetached(values []string) (detachedParts, error) {
+	var out detachedParts
+	for _, v := range values {
+		p := detachedPart{name: filepath.Base(v), path: v}
+		if _, err := os.Stat(v); err != nil {
+			name, file, ok := strings.Cut(v, "=")
+			if !ok || name == "" {
+				return nil, fmt.Errorf("--detached-content: %w", err)
+			}
+			if _, err := os.Stat(file); err != nil {
+				return nil, fmt.Errorf("--detached-content %s: %w", name, err)
+			}
+			p = detachedPart{name: name, path: file}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// cms returns the one detached content a CMS signature takes, streamed.
+func (d detachedParts) cms() (cades.Content, error) {
+	switch len(d) {
+	case 0:
+		return nil, nil
+	case 1:
+		return fileContent(d[0].path), nil
+	}
+	return nil, errors.New("--detached-content: a CMS signature takes one content file")
+}
+
+// xml reads the named contents for an XML signature's References.
+func (d detachedParts) xml() (xmldsig.DetachedContent, error) {
+	out := xmldsig.DetachedContent{}
+	for _, p := range d {
+		b, err := os.ReadFile(p.path)
+		if err != nil {
+			return nil, fmt.Errorf("--detached-content %s: %w", p.name, err)
+		}
+		out[p.name] = b
+	}
+	return out, nil
 }
 
 func looksLikeXML(b []byte) bool {

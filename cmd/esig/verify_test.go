@@ -224,3 +224,127 @@ func TestCLISignWithTokenKey(t *testing.T) {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// TestCLIXAdES signs with esig sign xades in every packaging and at each
+// level, and checks esig verify's verdicts (XML detected, detached content
+// given as NAME=FILE), the JSON contract and the exit codes; xmlsec1, where
+// installed, must accept the B-level output too.
+func TestCLIXAdES(t *testing.T) {
+	c := newCLIPKI(t)
+	ec := c.Leaf(t, testpki.LeafOptions{Name: "Anna Nowak", Key: testpki.ECDSAP256})
+	dir := t.TempDir()
+	xmlIn := filepath.Join(dir, "deklaracja.xml")
+	os.WriteFile(xmlIn, []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<Deklaracja xmlns="urn:esig:test"><Kwota>100</Kwota></Deklaracja>`), 0o644)
+	policy := filepath.Join(dir, "polityka.pdf")
+	os.WriteFile(policy, []byte("polityka podpisu"), 0o644)
+	cases := []struct {
+		name     string
+		leaf     *testpki.Cert
+		in       string
+		signArgs []string
+		format   string
+		detached bool
+	}{
+		{"enveloped default", c.leaf, xmlIn, nil, "XAdES-BASELINE-B", false},
+		{"enveloping ECDSA", ec, xmlIn, []string{"--packaging", "enveloping"}, "XAdES-BASELINE-B", false},
+		{"detached default for non-XML", c.leaf, c.doc, []string{"--claimed-role", "Pełnomocnik", "--policy", "1.2.3.4", "--policy-file", policy}, "XAdES-BASELINE-B", true},
+		{"detached ECDSA V1", ec, c.doc, []string{"--packaging", "detached", "--signing-certificate-v1"}, "XAdES-BASELINE-B", true},
+		{"T", c.leaf, xmlIn, []string{"--level", "T", "--tsa", c.TSAURL()}, "XAdES-BASELINE-T", false},
+		{"LTA detached", c.leaf, c.doc, []string{"--level", "LTA", "--tsa", c.TSAURL()}, "XAdES-BASELINE-LTA", true},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, "sig"+string(rune('a'+i))+".xml")
+			args := append([]string{"sign", "xades", "--key", tc.leaf.KeyPath, "--cert", tc.leaf.CertPath, "--chain", c.ChainFile()}, tc.signArgs...)
+			if _, stderr, code := runESig(t, append(args, tc.in, "-o", out)...); code != 0 {
+				t.Fatalf("sign: exit %d: %s", code, stderr)
+			}
+			var extra []string
+			if tc.detached {
+				extra = []string{"--detached-content", filepath.Base(tc.in) + "=" + tc.in}
+			}
+			stdout, stderr, code := runESig(t, append(c.verifyArgs(extra...), out)...)
+			if code != 0 {
+				t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			checkContract(t, stdout)
+			var r struct {
+				Signatures []struct{ Format string }
+			}
+			json.Unmarshal([]byte(stdout), &r)
+			if r.Signatures[0].Format != tc.format {
+				t.Errorf("format %q, want %q", r.Signatures[0].Format, tc.format)
+			}
+			if tc.detached {
+				// A bare FILE stands for its base name.
+				if _, _, code := runESig(t, append(c.verifyArgs("--detached-content", tc.in), out)...); code != 0 {
+					t.Errorf("verify with a bare FILE: exit %d", code)
+				}
+				stdout, _, code := runESig(t, append(c.verifyArgs(), out)...)
+				if code != 2 || !bytes.Contains([]byte(stdout), []byte("SIGNED_DATA_NOT_FOUND")) {
+					t.Errorf("without the content: exit %d, want 2 with SIGNED_DATA_NOT_FOUND\n%s", code, stdout)
+				}
+			}
+			if _, err := exec.LookPath("xmlsec1"); err == nil && !tc.detached {
+				msg, err := exec.Command("xmlsec1", "--verify", "--trusted-pem", c.TrustFile(), "--untrusted-pem", c.CA.CertPath,
+					"--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties", out).CombinedOutput()
+				if err != nil {
+					t.Errorf("xmlsec1 --verify: %v\n%s", err, msg)
+				}
+			}
+		})
+	}
+	t.Run("exit codes", func(t *testing.T) {
+		sig := filepath.Join(dir, "sig-exit.xml")
+		if _, stderr, code := runESig(t, "sign", "xades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--chain", c.ChainFile(), xmlIn, "-o", sig); code != 0 {
+			t.Fatalf("sign: %s", stderr)
+		}
+		b, _ := os.ReadFile(sig)
+		tampered := filepath.Join(dir, "tampered.xml")
+		os.WriteFile(tampered, bytes.Replace(b, []byte("<Kwota>100<"), []byte("<Kwota>900<"), 1), 0o644)
+		dtd := filepath.Join(dir, "dtd.xml")
+		os.WriteFile(dtd, append([]byte("<!DOCTYPE Deklaracja [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"), bytes.SplitN(b, []byte("\n"), 2)[1]...), 0o644)
+		for _, tc := range []struct {
+			name string
+			args []string
+			code int
+		}{
+			{"passed", c.verifyArgs(sig), 0},
+			{"tampered", c.verifyArgs(tampered), 1},
+			{"DOCTYPE", c.verifyArgs(dtd), 1},
+			{"no trust anchor", []string{"verify", "--offline", sig}, 2},
+			{"missing detached file", c.verifyArgs("--detached-content", "a.pdf="+filepath.Join(dir, "none.pdf"), sig), 64},
+			{"two contents for CMS", c.verifyArgs("--detached-content", c.doc, "--detached-content", xmlIn, c.doc), 64},
+			{"policy without digest", []string{"sign", "xades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--policy", "1.2.3", xmlIn, "-o", sig}, 64},
+			{"bad packaging", []string{"sign", "xades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--packaging", "inside", xmlIn, "-o", sig}, 64},
+			{"T without TSA", []string{"sign", "xades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--level", "T", xmlIn, "-o", sig}, 64},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				stdout, stderr, code := runESig(t, tc.args...)
+				if code != tc.code {
+					t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.code, stdout, stderr)
+				}
+			})
+		}
+	})
+}
+
+// TestCLISignXAdESWithTokenKey signs XAdES with an ECDSA key on a SoftHSM2
+// token named by a pkcs11: URI, and verifies the result.
+func TestCLISignXAdESWithTokenKey(t *testing.T) {
+	tok := softhsmtest.New(t)
+	uri := tok.URI("xades-signer")
+	key, err := keys.Generate(keys.ECDSAP256, uri, keys.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCLIPKI(t)
+	leaf := c.Leaf(t, testpki.LeafOptions{Name: "Klucz na karcie", SignerKey: key})
+	sig := filepath.Join(t.TempDir(), "hsm.xml")
+	if _, stderr, code := runESig(t, "sign", "xades", "--key", uri, "--cert", leaf.CertPath, "--chain", c.ChainFile(), "--packaging", "enveloping", c.doc, "-o", sig); code != 0 {
+		t.Fatalf("sign with %s: exit %d: %s", uri, code, stderr)
+	}
+	if stdout, stderr, code := runESig(t, append(c.verifyArgs(), sig)...); code != 0 {
+		t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -103,6 +103,35 @@ type Content struct {
 	Detached []byte
 
 	set *nodeSet // last node-set of the transform chain; nil for octets
+	// implicit is true when the transform chain ended in a node-set that
+	// the reference processing model canonicalized implicitly.
+	implicit bool
+}
+
+// EndsInNodeSet reports whether the reference's transforms (if any) left a
+// node-set, which XMLDSig canonicalizes implicitly with Canonical XML 1.0
+// before digesting (section 4.4.3.2), rather than octets. XAdES time stamps
+// over references canonicalize such a node-set with their own algorithm
+// instead (ETSI EN 319 132-1, 5.5.2.2 step 2; see Canonicalize).
+func (c *Content) EndsInNodeSet() bool { return c.implicit }
+
+// Canonicalize renders the signed node-set with the canonicalization
+// algorithm given (an exclusive PrefixList if any). It fails for octet
+// content. Only the nodes that were signed are rendered.
+func (c *Content) Canonicalize(algorithm string, prefixList []string) ([]byte, error) {
+	if c.set == nil {
+		return nil, formatErr("", "the signed content is octets, not a node-set")
+	}
+	m, ok := c14n.ParseMethod(algorithm)
+	if !ok {
+		return nil, unsupportedErr("", "canonicalization method %q is not supported", algorithm)
+	}
+	m.InclusivePrefixes = prefixList
+	var b bytes.Buffer
+	if err := c14n.Canonicalize(&b, c.set.top, c.set, m); err != nil {
+		return nil, wrapFormat(where(c.set.top), err)
+	}
+	return b.Bytes(), nil
 }
 
 // IsNodeSet reports whether the signed data was a node-set of this
@@ -279,7 +308,7 @@ func (p *processor) process(r *Reference) {
 		// XMLDSig 1.1 section 4.4.3.2: a node-set left at the end is
 		// canonicalized with Canonical XML 1.0; which comments survive was
 		// decided by the dereference (they are in the set or not).
-		content.set = in.set
+		content.set, content.implicit = in.set, true
 		b := &budgetWriter{p: p}
 		if err := c14n.Canonicalize(b, in.set.top, in.set, c14n.Method{Kind: c14n.Inclusive10, Comments: true}); err != nil {
 			r.Err = wrapFormat(w, err)

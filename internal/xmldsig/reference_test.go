@@ -259,3 +259,62 @@ func TestCanonicalForm(t *testing.T) {
 		t.Fatalf("non-canonicalization algorithm: %v", err)
 	}
 }
+
+// TestContentRecanonicalize checks EndsInNodeSet and Canonicalize, which
+// XAdES time stamps over references use: a Reference whose transforms end
+// in a node-set is rendered again by another algorithm, one that ends in a
+// canonicalization keeps its octets.
+func TestContentRecanonicalize(t *testing.T) {
+	doc := `<r xmlns:p="urn:p"><!-- c --><Dane Id="d" xmlns="urn:esig:test"><!-- k -->treść<p:x/></Dane></r>`
+	cases := []struct {
+		name       string
+		transforms []TransformSpec
+		nodeSet    bool
+		alg        string
+		want       string
+	}{
+		{"no transform", nil, true, c14n.ExcC14N,
+			`<Dane xmlns="urn:esig:test" Id="d">treść<p:x xmlns:p="urn:p"></p:x></Dane>`},
+		{"no transform, inclusive", nil, true, c14n.C14N10,
+			`<Dane xmlns="urn:esig:test" xmlns:p="urn:p" Id="d">treść<p:x></p:x></Dane>`},
+		{"ends in c14n", []TransformSpec{{Algorithm: c14n.ExcC14N}}, false, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tree := etree.NewDocument()
+			if err := tree.ReadFromString(doc); err != nil {
+				t.Fatal(err)
+			}
+			k := newTestKey(t, "ec256")
+			b, err := NewBuilder(SignOptions{Signer: k.signer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.AddReference(ReferenceSpec{URI: "#d", Transforms: c.transforms}); err != nil {
+				t.Fatal(err)
+			}
+			tree.Root().AddChild(b.Element())
+			if _, err := b.Sign(tree); err != nil {
+				t.Fatal(err)
+			}
+			_, sigs := verifyAll(t, mustSerialize(t, tree), VerifyOptions{})
+			content := sigs[0].References[0].Content
+			if content.EndsInNodeSet() != c.nodeSet {
+				t.Fatalf("EndsInNodeSet = %v", content.EndsInNodeSet())
+			}
+			if !c.nodeSet {
+				return
+			}
+			got, err := content.Canonicalize(c.alg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+		})
+	}
+	if _, err := (&Content{Octets: []byte("x")}).Canonicalize(c14n.C14N10, nil); !errors.Is(err, ErrFormat) {
+		t.Errorf("octet content canonicalized: %v", err)
+	}
+}

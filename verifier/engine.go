@@ -45,9 +45,11 @@ import (
 
 	"esig/internal/cms"
 	"esig/verifier/policy"
+	"esig/verifier/qualification"
 	"esig/verifier/report"
 	"esig/verifier/revocation"
 	"esig/verifier/trust"
+	"esig/verifier/tsl"
 )
 
 // Config configures an Engine for one verification run.
@@ -66,6 +68,10 @@ type Config struct {
 	// Time is the validation time; zero means now. A past time validates
 	// as of then (esig verify --at).
 	Time time.Time
+	// TrustedLists, when set, decide each signature's qualification
+	// (ETSI TS 119 615); their CA/QC and TSA/QTST services should also be
+	// among the Anchors.
+	TrustedLists *tsl.Set
 }
 
 // Engine validates signatures. One Engine serves one verification run:
@@ -73,6 +79,7 @@ type Config struct {
 // one download serves every signature that needs it.
 type Engine struct {
 	anchors *trust.Anchors
+	lists   *tsl.Set
 	builder *trust.Builder
 	checker *revocation.Checker
 	policy  *policy.Policy
@@ -89,7 +96,7 @@ type Engine struct {
 // New returns an engine. Revocation files that cannot be parsed are an
 // error: the user named them, so silently ignoring them would mislead.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{anchors: cfg.Anchors, policy: cfg.Policy, now: cfg.Time, hasFetcher: cfg.Fetcher != nil}
+	e := &Engine{anchors: cfg.Anchors, lists: cfg.TrustedLists, policy: cfg.Policy, now: cfg.Time, hasFetcher: cfg.Fetcher != nil}
 	if e.anchors == nil {
 		e.anchors = trust.NewAnchors()
 	}
@@ -242,10 +249,22 @@ func (e *Engine) ValidateSigner(ctx context.Context, in *Input) (*report.Signatu
 		t := in.ClaimedSigningTime.UTC()
 		rep.SigningTime = &t
 	}
-	var f findings
+	var (
+		f     findings
+		chain []*x509.Certificate // set once a path was built
+		bst   time.Time
+	)
 	defer func() {
 		rep.Indication, rep.SubIndication = f.outcome()
 		rep.Errors = append(rep.Errors, f.messages()...)
+		// Qualification is judged after the AdES verdict (TS 119 615): it
+		// needs the path and the best-signature-time, and it reports a
+		// failed signature as such.
+		rep.Qualification = report.QualificationNotApplicable
+		if chain != nil {
+			q := qualification.Signature(qualification.Input{Chain: chain, SigningTime: bst, Indication: rep.Indication, Lists: e.lists})
+			rep.Qualification, rep.QualificationDetails = q.Qualification, q.Reasons
+		}
 		for _, c := range in.CounterSignatures {
 			rep.CounterSignatures = append(rep.CounterSignatures, e.Validate(ctx, c))
 		}
@@ -287,7 +306,7 @@ func (e *Engine) ValidateSigner(ctx context.Context, in *Input) (*report.Signatu
 
 	// Time stamps and proofs of existence (5.4, 5.6.2).
 	poe := e.timestamps(ctx, in, rep, &f)
-	bst := poe.signature
+	bst = poe.signature
 	b := bst.UTC()
 	rep.BestSignatureTime = &b
 
@@ -306,6 +325,9 @@ func (e *Engine) ValidateSigner(ctx context.Context, in *Input) (*report.Signatu
 	// 5.6.2.4 past signature validation).
 	j := e.judge(ctx, signer, trust.PurposeSignature, bst, bst, lower, true)
 	f = append(f, j.findings...)
+	if len(j.chain) > 0 {
+		chain = j.chain
+	}
 	rep.Chain = j.chainReport(e.anchors)
 	rep.Revocation = j.revocation
 	rep.Warnings = append(rep.Warnings, j.warnings...)

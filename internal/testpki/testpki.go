@@ -166,13 +166,16 @@ type LeafOptions struct {
 	NoRevocationURLs bool
 	// SignerKey reuses an existing key.
 	SignerKey crypto.Signer
+	// Subject replaces the default subject (CN=Name, O=esig tests, C=PL),
+	// for certificates that must look like a particular signer's.
+	Subject *pkix.Name
 }
 
 // Leaf issues an end-entity certificate from the issuing CA.
 func (p *PKI) Leaf(t testing.TB, o LeafOptions) *Cert {
 	t.Helper()
 	now := time.Now()
-	spec := certSpec{name: o.Name, notBefore: o.NotBefore, notAfter: o.NotAfter, sha1: o.SHA1, serial: o.Serial, ku: o.KeyUsage,
+	spec := certSpec{name: o.Name, subject: o.Subject, notBefore: o.NotBefore, notAfter: o.NotAfter, sha1: o.SHA1, serial: o.Serial, ku: o.KeyUsage,
 		eku: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
 	if spec.name == "" {
 		spec.name = "Jan Testowy"
@@ -296,6 +299,7 @@ func (p *PKI) serveOCSP(w http.ResponseWriter, r *http.Request) {
 
 type certSpec struct {
 	name                string
+	subject             *pkix.Name
 	ca                  bool
 	key                 crypto.Signer
 	notBefore, notAfter time.Time
@@ -322,9 +326,13 @@ func (p *PKI) issue(t testing.TB, parent *Cert, s certSpec) *Cert {
 	}
 	asn1.Unmarshal(pubDER, &spki)
 	ski := sha1.Sum(spki.K.Bytes)
+	subject := pkix.Name{CommonName: s.name, Organization: []string{"esig tests"}, Country: []string{"PL"}}
+	if s.subject != nil {
+		subject = *s.subject
+	}
 	tpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: s.name, Organization: []string{"esig tests"}, Country: []string{"PL"}},
+		Subject:      subject,
 		NotBefore:    s.notBefore, NotAfter: s.notAfter,
 		SubjectKeyId: ski[:], BasicConstraintsValid: true,
 		KeyUsage: s.ku, ExtKeyUsage: s.eku,

@@ -174,6 +174,10 @@ type Options struct {
 	// ClaimedRoles are written as SignerRoleV2 (or SignerRole) ClaimedRole
 	// texts.
 	ClaimedRoles []string
+	// ClaimedRoleElements are written as ClaimedRole elements whose
+	// content is the given XML (a copy of each element), as a
+	// trusted-profile seal carries the person's identity there.
+	ClaimedRoleElements []*etree.Element
 	// Policy, when set, is written as SignaturePolicyIdentifier.
 	Policy *Policy
 	// Name is the URI of the detached content's Reference (default
@@ -401,7 +405,7 @@ func signedProperties(qp *etree.Element, spID, refID, mime string, o *Options) e
 				CreateElement("xades:SPURI").SetText(p.URI)
 		}
 	}
-	if len(o.ClaimedRoles) > 0 {
+	if len(o.ClaimedRoles) > 0 || len(o.ClaimedRoleElements) > 0 {
 		role := "xades:SignerRoleV2"
 		if o.SigningCertificateV1 {
 			role = "xades:SignerRole"
@@ -409,6 +413,9 @@ func signedProperties(qp *etree.Element, spID, refID, mime string, o *Options) e
 		roles := ssp.CreateElement(role).CreateElement("xades:ClaimedRoles")
 		for _, r := range o.ClaimedRoles {
 			roles.CreateElement("xades:ClaimedRole").SetText(r)
+		}
+		for _, el := range o.ClaimedRoleElements {
+			roles.CreateElement("xades:ClaimedRole").AddChild(el.Copy())
 		}
 	}
 	dof := sp.CreateElement("xades:SignedDataObjectProperties").CreateElement("xades:DataObjectFormat")

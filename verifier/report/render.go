@@ -65,6 +65,12 @@ func writeSignature(b *strings.Builder, s *Signature, indent string) {
 		line("Best signature time", "%s", s.BestSignatureTime.UTC().Format(time.RFC3339))
 	}
 	line("Qualification", "%s", s.Qualification)
+	for _, d := range s.QualificationDetails {
+		line("  because", "%s", d)
+	}
+	if tp := s.TrustedProfile; tp != nil {
+		line("Trusted profile", "%s %s, PESEL %s (sealed by %s)", strings.Join(tp.GivenNames, " "), tp.Surname, tp.PESEL, tp.SealedBy)
+	}
 	for _, o := range s.SignedObjects {
 		name := o.Reference
 		if o.URI != "" {

@@ -94,6 +94,9 @@ type Signature struct {
 	BestSignatureTime *time.Time    `json:"bestSignatureTime"`
 	Signer            *Signer       `json:"signer"`
 	Qualification     string        `json:"qualification"`
+	// QualificationDetails are the steps that led to Qualification (beyond
+	// the DESIGN contract, for auditors).
+	QualificationDetails []string `json:"qualificationDetails,omitempty"`
 	// TrustedProfile is filled by the trusted-profile (podpis zaufany)
 	// validation of a later issue; null otherwise.
 	TrustedProfile *TrustedProfile `json:"trustedProfile"`
@@ -153,6 +156,10 @@ type SignedObject struct {
 	URI             string `json:"uri"`
 	DigestAlgorithm string `json:"digestAlgorithm"`
 }
+
+// QualificationNotApplicable is the qualification of a signature that was
+// not judged against trusted lists (no path, or no list).
+const QualificationNotApplicable = "N/A"
 
 // Timestamp type names, after ETSI TS 119 102-2.
 const (

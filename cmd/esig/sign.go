@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"esig/verifier/document"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -279,7 +280,7 @@ func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
 		return usageError{err}
 	}
 	packaging := xades.Detached
-	if looksLikeXML(content) {
+	if document.Detect(content) == document.KindXML {
 		packaging = xades.Enveloped
 	}
 	if f.packaging != "" {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,14 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"esig/internal/xmldsig"
 	"esig/verifier"
-	"esig/verifier/cades"
+	"esig/verifier/document"
 	"esig/verifier/policy"
 	"esig/verifier/report"
 	"esig/verifier/revocation"
 	"esig/verifier/trust"
-	"esig/verifier/xades"
+	"esig/verifier/tsl"
 )
 
 // verifyFlags are the options of esig verify.
@@ -31,6 +28,8 @@ type verifyFlags struct {
 	at                        string
 	format                    string
 	policyFile                string
+	validationPolicy          string
+	tsl                       verifyTSLFlags
 }
 
 func init() {
@@ -50,13 +49,25 @@ signature writes it (a bare FILE stands for its base name). A CMS signature
 takes one bare FILE. Nothing else is read, and nothing is fetched, whatever
 the signature names.
 
-Trust comes only from --trust files: a certificate the signature carries is
-never trusted for being there. Revocation data comes from the signature, from
+Trust comes from --trust files and from EU trusted lists (--tsl: the LOTL or
+a national list, whose CA/QC and TSA/QTST services become anchors and decide
+each signature's qualification: QESig, QESeal, AdESig-QC ...). A certificate
+the signature carries is never trusted for being there. Revocation data comes from the signature, from
 --crl and --ocsp-response files and, unless --offline, from the URLs in the
 certificates. --offline never opens a network connection.
 
 Exit status: 0 every signature TOTAL-PASSED, 1 any TOTAL-FAILED, 2 otherwise
-(INDETERMINATE, or no signature found), 64 bad usage or unreadable input.`,
+(INDETERMINATE, or no signature found), 64 bad usage or unreadable input.
+
+A validation policy (--policy FILE.yaml) says what is accepted beyond a sound
+signature: formats, XAdES packagings and transforms, whether a stale trusted
+list fails closed, and the trusted-profile sealer. Without it the Ministry of
+Finance profile applies (XAdES enveloped or enveloping). An XAdES seal by the
+trusted-profile sealer carrying a person's identity in its signed
+properties is reported with that identity (trustedProfile).
+
+Formats: json (one array of reports), text, etsi (ETSI TS 119 102-2 XML),
+html (a printable report, a page per signature).`,
 		Example: `  esig verify --trust root.pem --offline --crl ca.crl signed.p7m
   esig verify --trust root.pem --detached-content invoice.pdf --format json invoice.pdf.p7s
   esig verify --trust root.pem --detached-content faktura.pdf=scans/0001.pdf zgloszenie.xml
@@ -77,8 +88,10 @@ Exit status: 0 every signature TOTAL-PASSED, 1 any TOTAL-FAILED, 2 otherwise
 	fl.BoolVar(&f.offline, "offline", false, "never fetch revocation data over the network")
 	fl.StringArrayVar(&f.detached, "detached-content", nil, "signed content of a detached signature: NAME=FILE for XML (repeatable), FILE for CMS (streamed, any size)")
 	fl.StringVar(&f.at, "at", "", "validate as of this time (RFC 3339) instead of now")
-	fl.StringVar(&f.format, "format", "", "report format: json or text (default text on a terminal, json otherwise)")
+	fl.StringVar(&f.format, "format", "", "report format: json, text, etsi or html (default text on a terminal, json otherwise)")
 	fl.StringVar(&f.policyFile, "crypto-policy", "", "JSON file changing the algorithm policy (see verifier/policy)")
+	fl.StringVar(&f.validationPolicy, "policy", "", "YAML validation policy (formats, XAdES packagings and transforms, trusted lists, trusted-profile sealer)")
+	registerVerifyTSLFlags(fl, &f.tsl)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -99,10 +112,19 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 			format = "text"
 		}
 	}
-	if format != "json" && format != "text" {
-		return usageError{fmt.Errorf("--format %q: use json or text", f.format)}
+	switch format {
+	case "json", "text", "etsi", "html":
+	default:
+		return usageError{fmt.Errorf("--format %q: use json, text, etsi or html", f.format)}
 	}
-	cfg := verifier.Config{Anchors: trust.NewAnchors()}
+	pol := policy.DefaultValidation()
+	if f.validationPolicy != "" {
+		var err error
+		if pol, err = policy.LoadValidation(f.validationPolicy); err != nil {
+			return usageError{fmt.Errorf("--policy: %w", err)}
+		}
+	}
+	cfg := verifier.Config{Anchors: trust.NewAnchors(), Policy: pol.Algorithms}
 	for _, p := range f.trust {
 		certs, err := trust.LoadFile(p)
 		if err != nil {
@@ -110,6 +132,20 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 		}
 		for _, c := range certs {
 			cfg.Anchors.Add(c)
+		}
+	}
+	f.tsl.failStale = f.tsl.failStale || pol.TrustedLists.StaleFailsClosed
+	lists, err := f.tsl.load(cmd.Context(), f.offline, f.at)
+	if err != nil {
+		return err
+	}
+	if lists != nil {
+		for _, c := range tsl.TrustAnchors(append(lists.CAAnchors(), lists.TimestampAnchors()...)).Certificates() {
+			cfg.Anchors.Add(c)
+		}
+		cfg.TrustedLists = lists
+		for _, r := range lists.Rejected {
+			fmt.Fprintln(cmd.ErrOrStderr(), "esig: trusted list not used:", r)
 		}
 	}
 	for _, p := range f.certs {
@@ -168,27 +204,22 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 		if err != nil {
 			return usageError{err}
 		}
-		var rep *report.Report
-		if looksLikeXML(data) {
-			content, err := parts.xml()
-			if err != nil {
-				return usageError{err}
-			}
-			rep = xades.Verify(context.Background(), eng, data, xades.Options{Detached: content}).Report
-		} else {
-			content, err := parts.cms()
-			if err != nil {
-				return usageError{err}
-			}
-			rep = cades.Verify(context.Background(), eng, data, content)
+		res, err := document.Verify(cmd.Context(), eng, data, parts.documentParts(), pol)
+		if err != nil {
+			return usageError{err}
 		}
-		rep.File = path
-		reports = append(reports, rep)
+		res.Report.File = path
+		reports = append(reports, res.Report)
 	}
 	out := cmd.OutOrStdout()
-	if format == "json" {
+	switch format {
+	case "json":
 		err = report.WriteJSON(out, reports)
-	} else {
+	case "etsi":
+		err = report.WriteETSI(out, reports)
+	case "html":
+		err = report.WriteHTML(out, reports)
+	default:
 		err = report.WriteText(out, reports)
 	}
 	if err != nil {
@@ -228,41 +259,13 @@ func parseDetached(values []string) (detachedParts, error) {
 	return out, nil
 }
 
-// cms returns the one detached content a CMS signature takes, streamed.
-func (d detachedParts) cms() (cades.Content, error) {
-	switch len(d) {
-	case 0:
-		return nil, nil
-	case 1:
-		return fileContent(d[0].path), nil
-	}
-	return nil, errors.New("--detached-content: a CMS signature takes one content file")
-}
-
-// xml reads the named contents for an XML signature's References.
-func (d detachedParts) xml() (xmldsig.DetachedContent, error) {
-	out := xmldsig.DetachedContent{}
+// documentParts turns the parts into detached content the verifier opens
+// when (and only if) a signature needs them; CMS content is streamed.
+func (d detachedParts) documentParts() []document.Part {
+	out := make([]document.Part, 0, len(d))
 	for _, p := range d {
-		b, err := os.ReadFile(p.path)
-		if err != nil {
-			return nil, fmt.Errorf("--detached-content %s: %w", p.name, err)
-		}
-		out[p.name] = b
+		path := p.path
+		out = append(out, document.Part{Name: p.name, Open: func() (io.ReadCloser, error) { return os.Open(path) }})
 	}
-	return out, nil
+	return out
 }
-
-func looksLikeXML(b []byte) bool {
-	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n")
-	return len(b) > 0 && b[0] == '<'
-}
-
-// fileContent is detached content read from a file when the verifier
-// needs it, as a stream.
-type fileContent string
-
-// Name is the file's base name, for the report.
-func (f fileContent) Name() string { return filepath.Base(string(f)) }
-
-// Open opens the file for one streamed read.
-func (f fileContent) Open() (io.ReadCloser, error) { return os.Open(string(f)) }

@@ -90,9 +90,9 @@ func DefaultValidation() *Validation {
 	}
 }
 
-// validationFile is the YAML shape. Each section given replaces the
-// default section whole, so a file never ends up half its own and half the
-// default (a sealer identity mixed from two sources would match nobody).
+// validationFile is the YAML shape. Settings left out keep their defaults,
+// except the trusted-profile sealer: an identity given is taken whole, since
+// one mixed from the file and the default would match nobody.
 type validationFile struct {
 	Formats        []string          `yaml:"formats"`
 	XAdES          *XAdESRules       `yaml:"xades"`
@@ -113,13 +113,14 @@ func LoadValidation(path string) (*Validation, error) {
 
 // ParseValidation reads a YAML validation policy from r.
 func ParseValidation(r io.Reader) (*Validation, error) {
-	var f validationFile
+	def := DefaultValidation()
+	f := validationFile{XAdES: &def.XAdES, TrustedLists: &def.TrustedLists}
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("validation policy: %w", err)
 	}
-	v := *DefaultValidation()
+	v := *def
 	if f.Formats != nil {
 		v.Formats = f.Formats
 	}

@@ -56,6 +56,23 @@ func TestParseValidationErrors(t *testing.T) {
 	}
 }
 
+func TestPartialSectionsKeepDefaults(t *testing.T) {
+	v, err := ParseValidation(strings.NewReader("xades:\n  packagings: [enveloped, enveloping, detached]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.CheckXAdES("detached", []string{TransformURIs["exc-c14n"]}); got != nil {
+		t.Fatalf("giving packagings dropped the default transforms: %v", got)
+	}
+	v, err = ParseValidation(strings.NewReader("trustedProfile:\n  organizationName: Test\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.TrustedProfile.CommonNamePrefix != "" || v.TrustedProfile.OrganizationIdentifier != "" {
+		t.Fatalf("a sealer identity must be taken whole: %+v", v.TrustedProfile)
+	}
+}
+
 func TestDefaultValidationIsTheMFProfile(t *testing.T) {
 	v := DefaultValidation()
 	if v.CheckXAdES("detached", nil) == nil || v.CheckXAdES("enveloped", []string{TransformURIs["enveloped-signature"], TransformURIs["c14n"]}) != nil {

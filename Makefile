@@ -6,7 +6,7 @@ LISTEN    ?= 127.0.0.1:8080
 FUZZTIME  ?= 30s
 BENCHTIME ?= 5s
 
-.PHONY: all build run test test-short bench fuzz zlint vet fmt clean
+.PHONY: all build run test test-short bench fuzz zlint web vet fmt clean
 
 all: build
 
@@ -40,6 +40,10 @@ fuzz:
 ## zlint: build the zlint command (the version esig lints with; also `go tool zlint CERT.pem`)
 zlint:
 	$(GO) build -o bin/zlint github.com/zmap/zlint/v3/cmd/zlint
+
+## web: rebuild the enrollment page's bundle (api/web/dist, committed: go build needs no Node)
+web:
+	cd api/web && npm ci && npm run build
 
 vet:
 	$(GO) vet ./...

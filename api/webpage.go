@@ -29,8 +29,8 @@ var (
 
 // pageCSP allows the page nothing but its own files and the API beside
 // them: no inline script or style, no other origin, no framing, no form
-// posts (the form is handled by the script), and only Trusted Types may
-// reach the DOM's HTML sinks (the script writes text only).
+// posts (the script handles the form), and no strings into the DOM's HTML
+// sinks (require-trusted-types-for; the script writes text only).
 const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'"
 
@@ -64,6 +64,7 @@ var assetTypes = map[string]string{
 	".js":  "text/javascript; charset=utf-8",
 	".css": "text/css; charset=utf-8",
 	".txt": "text/plain; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 // loadAssets reads web/dist once, with each file's ETag and gzip form

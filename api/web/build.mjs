@@ -1,10 +1,10 @@
 // Builds dist/: one minified ES module (the page's code with pkijs and
-// asn1js), the minified stylesheet, and LICENSES.txt with the licence of
+// asn1js), the minified stylesheet, the icon, and LICENSES.txt with the licence of
 // every package the bundle contains (pkijs and asn1js are BSD-licensed and
 // their notices must travel with the code). `make web` runs this after
 // `npm ci`; the output is committed so that `go build` needs no Node.
 import { build } from "esbuild";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const result = await build({
@@ -35,3 +35,4 @@ for (const dir of [...packages].sort()) {
   text += readFileSync(join(dir, licenceFile), "utf8").trim() + "\n";
 }
 writeFileSync("dist/LICENSES.txt", text);
+copyFileSync("src/favicon.svg", "dist/favicon.svg");

@@ -16,13 +16,13 @@ const dateFormat = new Intl.DateTimeFormat("pl-PL", { dateStyle: "long", timeSty
 
 const $ = (id) => document.getElementById(id);
 
-// The token is the last path segment of <base>/enroll/<token>; the API is
-// addressed relative to the page so that a server behind a path prefix works.
-const token = decodeURIComponent(location.pathname.split("/").pop() ?? "");
-const api = new URL(`../v1/enroll/${encodeURIComponent(token)}`, location.href);
+// The token is the last path segment of <base>/enroll/<token>, taken as it
+// stands (already a valid segment); the API is addressed relative to the
+// page, so that a server behind a path prefix works too.
+const token = location.pathname.split("/").pop();
+const api = new URL(`../v1/enroll/${token}`, location.href);
 
 let link; // what GET /v1/enroll/{token} said
-let downloads = []; // object URLs to revoke when the page leaves "done"
 
 /** show switches to a state's section and moves focus to its heading. */
 function show(state) {
@@ -57,15 +57,15 @@ const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => req
 function failure(heading, lead, problem) {
   $("failed-heading").textContent = heading;
   $("failed-lead").textContent = lead;
-  $("failed-title").textContent = problem?.title ?? "";
-  $("failed-detail").textContent = problem?.detail ?? "";
-  $("failed-problem").hidden = !problem;
+  $("failed-title").textContent = problem.title;
+  $("failed-detail").textContent = problem.detail ?? "";
   show("failed");
 }
 
-/** gone shows the used/expired link state. */
+/** gone shows the used/expired link state, with the server's words if any. */
 function gone(problem) {
   $("gone-detail").textContent = problem?.detail ?? "";
+  $("gone-detail").parentElement.hidden = !problem?.detail;
   show("gone");
 }
 
@@ -84,7 +84,6 @@ const networkProblem = (err) => ({ title: "Brak połączenia z serwerem (network
 
 /** load asks what the link is for and shows the form, or why not. */
 async function load() {
-  revokeDownloads();
   show("loading");
   if (!token) return gone(null);
   let resp;
@@ -93,7 +92,7 @@ async function load() {
   } catch (err) {
     return failure("Nie udało się sprawdzić linku", "Sprawdź połączenie z internetem i spróbuj ponownie.", networkProblem(err));
   }
-  if (resp.status === 410 || resp.status === 404) return gone(await problemOf(resp));
+  if (resp.status === 410) return gone(await problemOf(resp));
   if (!resp.ok) {
     return failure("Nie udało się sprawdzić linku", "Serwer nie odpowiedział poprawnie. Spróbuj ponownie za chwilę.", await problemOf(resp));
   }
@@ -185,16 +184,10 @@ function done(cert, p12) {
   show("done");
 }
 
+/** offer points a download link at a file made in the page. */
 function offer(anchor, blob, name) {
-  const url = URL.createObjectURL(blob);
-  downloads.push(url);
-  anchor.href = url;
+  anchor.href = URL.createObjectURL(blob);
   anchor.download = name;
-}
-
-function revokeDownloads() {
-  downloads.forEach((url) => URL.revokeObjectURL(url));
-  downloads = [];
 }
 
 function warnBeforeLeaving(event) {

@@ -200,6 +200,11 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	a.Webhooks = ra.NewDispatcher(a.RA)
+	iv, err := newIdentityVerifier(ctx, cfg.RA)
+	if err != nil {
+		return err
+	}
+	a.RA.SetVerifier(iv)
 	return nil
 }
 

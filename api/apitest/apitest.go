@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +87,7 @@ func Start(t testing.TB, opts Options) *Env {
 	srv, err := api.New(api.Deps{
 		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP, Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, RA: a.RA, BaseURL: a.Config.BaseURL,
 		Log: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, RateLimit: float64(cfg.HTTP.RateLimit), RateBurst: cfg.HTTP.RateBurst,
-		RootCRL: func() ([]byte, error) { return os.ReadFile(filepath.Join(cfg.CA.Dir, "root.crl")) },
+		RootCRL: a.Hierarchy.RootCRLDER,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,9 +14,9 @@ import (
 	"github.com/zmap/zlint/v3/lint"
 
 	"esig/api/apitest"
+	"esig/app"
 	"esig/ca/crl"
 	"esig/ca/store"
-	"esig/app"
 )
 
 func TestShardCRL(t *testing.T) {

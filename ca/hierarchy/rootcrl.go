@@ -64,3 +64,13 @@ func (h *Hierarchy) RenewRootCRL(opts Options, now time.Time) (*x509.RevocationL
 	}
 	return signRootCRL(h.Dir, h.Root, key, now.UTC().Truncate(time.Second))
 }
+
+// RootCRLDER returns the root's current CRL as DER, as the server
+// publishes it at RootCRLPath.
+func (h *Hierarchy) RootCRLDER() ([]byte, error) {
+	der, err := os.ReadFile(filepath.Join(h.Dir, rootCRLName))
+	if err != nil {
+		return nil, fmt.Errorf("ca: root CRL: %w", err)
+	}
+	return der, nil
+}

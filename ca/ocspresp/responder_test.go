@@ -18,10 +18,10 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"esig/api/apitest"
+	"esig/app"
 	"esig/ca/audit"
 	"esig/ca/hierarchy"
 	"esig/ca/ocspresp"
-	"esig/app"
 )
 
 func post(t *testing.T, env *apitest.Env, req []byte) []byte {

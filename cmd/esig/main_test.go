@@ -143,11 +143,13 @@ func TestServeFirstStartAndRestart(t *testing.T) {
 
 	// Second start: same CA, no new key printed.
 	s2 := startServe(t, data)
-	resp, err = http.Get(s2.url + "/readyz")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("readyz: %v %v", resp, err)
+	for _, path := range []string{"/readyz", "/crl/root.crl", "/crl/0.crl", "/ca/root.crt", "/ca/issuing.crt"} {
+		resp, err = http.Get(s2.url + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
 	}
-	resp.Body.Close()
 	s2.stop(t)
 	if strings.Contains(s2.stdout.String(), "esig_") {
 		t.Errorf("a key was printed again on restart: %q", s2.stdout.String())

@@ -89,6 +89,17 @@ type RA struct {
 	TokenTTL time.Duration `yaml:"tokenTTL" env:"ESIG_RA_TOKEN_TTL"`
 	// Interval is how often expiries, expiry notices and webhooks run.
 	Interval time.Duration `yaml:"interval" env:"ESIG_RA_INTERVAL"`
+	// Proof by signature: the anchors (PEM files) trusted for
+	// trusted-profile seals and qualified certificates, the trusted lists
+	// that decide qualification (files or URLs) with the operator
+	// certificates they must be signed with, the validation policy (YAML;
+	// it names the trusted-profile sealer), and whether revocation data
+	// may be fetched.
+	Trust            []string `yaml:"trust"`
+	TrustedLists     []string `yaml:"trustedLists"`
+	TrustedListCerts []string `yaml:"trustedListCerts"`
+	Policy           string   `yaml:"policy" env:"ESIG_RA_POLICY"`
+	Offline          bool     `yaml:"offline"`
 }
 
 // HTTP server limits.

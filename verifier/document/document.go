@@ -10,11 +10,15 @@ package document
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"io"
 
 	"github.com/beevik/etree"
 
+	"esig/internal/cms"
 	"esig/internal/xmldsig"
 	"esig/verifier"
 	"esig/verifier/cades"
@@ -42,6 +46,11 @@ func Bytes(name string, b []byte) Part {
 type Result struct {
 	Report *report.Report
 	XAdES  []*xades.Signature
+	// CMSContent is the encapsulated content of an attached CMS signature
+	// (nil for detached ones and XML), and CMSSigner the certificate of
+	// its first signer as the report names it.
+	CMSContent []byte
+	CMSSigner  *x509.Certificate
 }
 
 // Kind names what a document looks like.
@@ -93,6 +102,7 @@ func Verify(ctx context.Context, eng *verifier.Engine, data []byte, detached []P
 			return nil, fmt.Errorf("a CMS signature covers one detached content, %d were given", len(detached))
 		}
 		res.Report = cades.Verify(ctx, eng, data, content)
+		res.CMSContent, res.CMSSigner = cmsContent(data, res.Report)
 	}
 	for _, s := range res.Report.Signatures {
 		if !pol.AcceptsFormat(s.Format) {
@@ -146,3 +156,33 @@ type partContent struct{ p Part }
 
 func (c partContent) Name() string                 { return c.p.Name }
 func (c partContent) Open() (io.ReadCloser, error) { return c.p.Open() }
+
+// cmsContent reads the encapsulated content of a CMS signature and finds
+// the certificate the report names as the first signer's.
+func cmsContent(data []byte, rep *report.Report) ([]byte, *x509.Certificate) {
+	der, err := cades.Decode(data)
+	if err != nil {
+		return nil, nil
+	}
+	sd, err := cms.ParseContentInfo(der)
+	if err != nil {
+		return nil, nil
+	}
+	var content []byte
+	if sd.HasContent {
+		content = sd.Content
+	}
+	if len(rep.Signatures) == 0 || rep.Signatures[0].Signer == nil {
+		return content, nil
+	}
+	for _, c := range sd.Certificates {
+		if c.Certificate == nil {
+			continue
+		}
+		sum := sha256.Sum256(c.Certificate.Raw)
+		if hex.EncodeToString(sum[:]) == rep.Signatures[0].Signer.CertificateSHA256 {
+			return content, c.Certificate
+		}
+	}
+	return content, nil
+}

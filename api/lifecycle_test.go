@@ -83,8 +83,9 @@ func TestListCertificates(t *testing.T) {
 		status       int
 		items, total int
 	}{
-		{"?pageSize=2", 200, 2, 7}, // five issued plus the OCSP and TSA certificates
-		{"?pageSize=2&page=4", 200, 1, 7},
+		{"?pageSize=2", 200, 2, 8}, // five issued plus the OCSP, TSA and receipt-seal certificates
+		{"?pageSize=2&page=4", 200, 2, 8},
+		{"?pageSize=3&page=3", 200, 2, 8},
 		{"?status=revoked", 200, 1, 1},
 		{"?profile=person-signing&status=valid", 200, 4, 4},
 		{"?status=weird", 400, 0, 0},

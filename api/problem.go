@@ -34,24 +34,27 @@ const (
 	ProblemUnavailable    = "urn:esig:problem:unavailable"
 	ProblemGone           = "urn:esig:problem:gone"
 	ProblemRateLimited    = "urn:esig:problem:rate-limited"
-	ProblemProofRefused   = "urn:esig:problem:proof-refused"
+	// ProblemDocumentRejected carries the verification report in "report".
+	ProblemDocumentRejected = "urn:esig:problem:document-rejected"
+	ProblemProofRefused     = "urn:esig:problem:proof-refused"
 )
 
 var problemTitles = map[string]string{
-	ProblemInvalidRequest: "The request is invalid",
-	ProblemUnauthorized:   "Authentication required",
-	ProblemForbidden:      "The API key lacks the scope this needs",
-	ProblemNotFound:       "Not found",
-	ProblemMethod:         "Method not allowed",
-	ProblemTooLarge:       "Request body too large",
-	ProblemConflict:       "The request conflicts with the current state",
-	ProblemLint:           "The certificate failed lint checks; nothing was issued",
-	ProblemUnsupported:    "Unsupported media type",
-	ProblemInternal:       "Internal error",
-	ProblemUnavailable:    "Service unavailable",
-	ProblemGone:           "The link is unknown, expired or already used",
-	ProblemRateLimited:    "Too many requests",
-	ProblemProofRefused:   "The proof of identity was refused",
+	ProblemInvalidRequest:   "The request is invalid",
+	ProblemUnauthorized:     "Authentication required",
+	ProblemForbidden:        "The API key lacks the scope this needs",
+	ProblemNotFound:         "Not found",
+	ProblemMethod:           "Method not allowed",
+	ProblemTooLarge:         "Request body too large",
+	ProblemConflict:         "The request conflicts with the current state",
+	ProblemLint:             "The certificate failed lint checks; nothing was issued",
+	ProblemUnsupported:      "Unsupported media type",
+	ProblemInternal:         "Internal error",
+	ProblemUnavailable:      "Service unavailable",
+	ProblemGone:             "The link is unknown, expired or already used",
+	ProblemRateLimited:      "Too many requests",
+	ProblemDocumentRejected: "The document's signatures do not hold; no receipt was issued",
+	ProblemProofRefused:     "The proof of identity was refused",
 }
 
 // writeProblem sends p (its title filled from its type when empty).

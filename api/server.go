@@ -27,6 +27,7 @@ import (
 	"esig/ca"
 	"esig/ca/crl"
 	"esig/ca/store"
+	"esig/intake"
 	"esig/ra"
 )
 
@@ -46,6 +47,10 @@ type Deps struct {
 	RootCRL      func() ([]byte, error)
 	Log          *slog.Logger
 	MaxBodyBytes int64
+	// MaxDocumentBytes bounds the bodies of routes that take signed
+	// documents (intake, identity proofs).
+	MaxDocumentBytes int64
+	Intake           *intake.Service
 	// RateLimit is the requests per second each API key may make (0: no
 	// limit), with bursts up to RateBurst.
 	RateLimit float64
@@ -70,11 +75,14 @@ type Route struct {
 	Pattern string // net/http pattern path
 	Scope   string
 	Handler http.HandlerFunc
+	// Documents marks routes that take signed documents, whose bodies may
+	// reach MaxDocumentBytes instead of MaxBodyBytes.
+	Documents bool
 }
 
 // New builds the server and its routes.
 func New(d Deps) (*Server, error) {
-	if d.Authority == nil || d.Store == nil || d.CRL == nil || d.OCSP == nil || d.Root == nil || d.Issuing == nil || d.RootCRL == nil || d.RA == nil {
+	if d.Authority == nil || d.Store == nil || d.CRL == nil || d.OCSP == nil || d.Root == nil || d.Issuing == nil || d.RootCRL == nil || d.RA == nil || d.Intake == nil {
 		return nil, errors.New("api: missing dependencies")
 	}
 	if d.Log == nil {
@@ -83,48 +91,53 @@ func New(d Deps) (*Server, error) {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
 	}
+	if d.MaxDocumentBytes < d.MaxBodyBytes {
+		d.MaxDocumentBytes = 32 << 20
+	}
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{d: d, auth: auth.NewAuthenticator(d.Store, 5*time.Second), metrics: newMetrics(d.Registry), limiter: newRateLimiter(d.RateLimit, d.RateBurst)}
 	s.routes = []Route{
-		{"POST", "/v1/certificates", auth.ScopeIssue, s.issueCertificate},
-		{"GET", "/v1/certificates", auth.ScopeRead, s.listCertificates},
-		{"GET", "/v1/certificates/{serial}", auth.ScopeRead, s.getCertificate},
-		{"POST", "/v1/certificates/{serial}/revoke", auth.ScopeRevoke, s.revokeCertificate},
-		{"POST", "/v1/certificates/{serial}/release", auth.ScopeRevoke, s.releaseCertificate},
-		{"GET", "/v1/ca/chain", "", s.chain},
-		{"GET", "/v1/apikeys", auth.ScopeAdmin, s.listAPIKeys},
-		{"POST", "/v1/apikeys", auth.ScopeAdmin, s.createAPIKey},
-		{"DELETE", "/v1/apikeys/{id}", auth.ScopeAdmin, s.revokeAPIKey},
-		{"GET", "/v1/audit/verify", auth.ScopeAdmin, s.verifyAudit},
-		{"POST", "/v1/applications", auth.ScopeRAWrite, s.createApplication},
-		{"GET", "/v1/applications/{id}", auth.ScopeRAWrite, s.getApplication},
-		{"GET", "/v1/applications/{id}/document", auth.ScopeRAWrite, s.applicationDocument},
-		{"POST", "/v1/applications/{id}/proof", auth.ScopeRAWrite, s.proveApplication},
-		{"POST", "/v1/applications/{id}/confirm", auth.ScopeRAApprove, s.confirmApplication},
-		{"GET", "/v1/subscribers/{id}", auth.ScopeRAWrite, s.getSubscriber},
-		{"GET", "/v1/subscribers/{id}/deactivation-document", auth.ScopeRAWrite, s.deactivationDocument},
-		{"POST", "/v1/subscribers/{id}/deactivation-request", auth.ScopeRAWrite, s.requestDeactivation},
-		{"POST", "/v1/subscribers/{id}/deactivate", auth.ScopeRAApprove, s.deactivateSubscriber},
-		{"GET", "/v1/webhooks", auth.ScopeAdmin, s.listWebhooks},
-		{"POST", "/v1/webhooks", auth.ScopeAdmin, s.createWebhook},
-		{"DELETE", "/v1/webhooks/{id}", auth.ScopeAdmin, s.deleteWebhook},
-		{"GET", "/v1/enroll/{token}", "", s.getEnrollment},
-		{"POST", "/v1/enroll/{token}", "", s.enroll},
-		{"GET", "/enroll/{token}", "", s.enrollPage},
-		{"GET", "/assets/{file}", "", s.serveAsset},
-		{"GET", "/ca/{file}", "", s.caCertificate},
-		{"GET", "/crl/{file}", "", s.crlFile},
-		{"GET", "/ocsp/{request...}", "", s.ocsp},
-		{"POST", "/ocsp", "", s.ocsp},
-		{"GET", "/openapi.json", "", s.openAPI},
-		{"GET", "/metrics", "", s.metricsHandler()},
-		{"GET", "/healthz", "", s.healthz},
-		{"GET", "/readyz", "", s.readyz},
+		{"POST", "/v1/certificates", auth.ScopeIssue, s.issueCertificate, false},
+		{"GET", "/v1/certificates", auth.ScopeRead, s.listCertificates, false},
+		{"GET", "/v1/certificates/{serial}", auth.ScopeRead, s.getCertificate, false},
+		{"POST", "/v1/certificates/{serial}/revoke", auth.ScopeRevoke, s.revokeCertificate, false},
+		{"POST", "/v1/certificates/{serial}/release", auth.ScopeRevoke, s.releaseCertificate, false},
+		{"GET", "/v1/ca/chain", "", s.chain, false},
+		{"GET", "/v1/apikeys", auth.ScopeAdmin, s.listAPIKeys, false},
+		{"POST", "/v1/apikeys", auth.ScopeAdmin, s.createAPIKey, false},
+		{"DELETE", "/v1/apikeys/{id}", auth.ScopeAdmin, s.revokeAPIKey, false},
+		{"GET", "/v1/audit/verify", auth.ScopeAdmin, s.verifyAudit, false},
+		{"POST", "/v1/applications", auth.ScopeRAWrite, s.createApplication, false},
+		{"GET", "/v1/applications/{id}", auth.ScopeRAWrite, s.getApplication, false},
+		{"GET", "/v1/applications/{id}/document", auth.ScopeRAWrite, s.applicationDocument, false},
+		{"POST", "/v1/applications/{id}/proof", auth.ScopeRAWrite, s.proveApplication, true},
+		{"POST", "/v1/applications/{id}/confirm", auth.ScopeRAApprove, s.confirmApplication, false},
+		{"GET", "/v1/subscribers/{id}", auth.ScopeRAWrite, s.getSubscriber, false},
+		{"GET", "/v1/subscribers/{id}/deactivation-document", auth.ScopeRAWrite, s.deactivationDocument, false},
+		{"POST", "/v1/subscribers/{id}/deactivation-request", auth.ScopeRAWrite, s.requestDeactivation, true},
+		{"POST", "/v1/subscribers/{id}/deactivate", auth.ScopeRAApprove, s.deactivateSubscriber, false},
+		{"GET", "/v1/webhooks", auth.ScopeAdmin, s.listWebhooks, false},
+		{"POST", "/v1/webhooks", auth.ScopeAdmin, s.createWebhook, false},
+		{"DELETE", "/v1/webhooks/{id}", auth.ScopeAdmin, s.deleteWebhook, false},
+		{"GET", "/v1/enroll/{token}", "", s.getEnrollment, false},
+		{"POST", "/v1/intake", auth.ScopeRAWrite, s.submitDocument, true},
+		{"GET", "/v1/receipts/{number}", auth.ScopeRAWrite, s.getReceipt, false},
+		{"POST", "/v1/enroll/{token}", "", s.enroll, false},
+		{"GET", "/enroll/{token}", "", s.enrollPage, false},
+		{"GET", "/assets/{file}", "", s.serveAsset, false},
+		{"GET", "/ca/{file}", "", s.caCertificate, false},
+		{"GET", "/crl/{file}", "", s.crlFile, false},
+		{"GET", "/ocsp/{request...}", "", s.ocsp, false},
+		{"POST", "/ocsp", "", s.ocsp, false},
+		{"GET", "/openapi.json", "", s.openAPI, false},
+		{"GET", "/metrics", "", s.metricsHandler(), false},
+		{"GET", "/healthz", "", s.healthz, false},
+		{"GET", "/readyz", "", s.readyz, false},
 	}
 	if d.TSA != nil {
-		s.routes = append(s.routes, Route{"POST", "/tsa", "", d.TSA.ServeHTTP})
+		s.routes = append(s.routes, Route{"POST", "/tsa", "", d.TSA.ServeHTTP, false})
 	}
 	mux := http.NewServeMux()
 	paths := http.NewServeMux() // the same paths for any method: tells 405 from 404
@@ -228,7 +241,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}
 			s.d.Log.Log(r.Context(), level, "request", "route", name, "status", sw.status, "duration", time.Since(start), "actor", actor(r))
 		}()
-		r.Body = http.MaxBytesReader(sw, r.Body, s.d.MaxBodyBytes)
+		limit := s.d.MaxBodyBytes
+		if rt.Documents {
+			limit = s.d.MaxDocumentBytes
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, limit)
 		if rt.Scope != "" {
 			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok {

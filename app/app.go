@@ -29,6 +29,7 @@ import (
 	"esig/ca/store"
 	"esig/ca/store/engines"
 	"esig/ca/tsa"
+	"esig/intake"
 	"esig/internal/config"
 	"esig/internal/keys"
 	"esig/internal/pkcs11uri"
@@ -50,6 +51,7 @@ type App struct {
 	TSA      *tsa.TSA
 	RA       *ra.RA
 	Webhooks *ra.Dispatcher
+	Intake   *intake.Service
 	// CreatedCA is true when this Open made a new CA.
 	CreatedCA bool
 }
@@ -205,7 +207,19 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	a.RA.SetVerifier(iv)
-	return nil
+	receiptSigner, err := a.serviceCertificate(ctx, hopts, hierarchy.RoleReceipt, issuance.ProfileReceiptSeal, "Receipts")
+	if err != nil {
+		return err
+	}
+	receiptCert, err := hierarchy.ReadCertificate(cfg.CA.Dir, hierarchy.RoleReceipt)
+	if err != nil {
+		return err
+	}
+	a.Intake, err = intake.New(intake.Config{
+		Store: a.Store, Verify: iv.Verify, Signer: receiptSigner, Cert: receiptCert,
+		Chain: []*x509.Certificate{a.Hierarchy.Issuing, a.Hierarchy.Root}, Timestamper: a.TSA,
+	})
+	return err
 }
 
 // loadOrCreateSecret reads the RA secret, making a random one (mode 0600)

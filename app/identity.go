@@ -71,8 +71,9 @@ func newIdentityVerifier(ctx context.Context, c config.RA) (*identityVerifier, e
 	return v, nil
 }
 
-// VerifyIdentity implements ra.IdentityVerifier.
-func (v *identityVerifier) VerifyIdentity(ctx context.Context, signed []byte) (*ra.ProvenIdentity, error) {
+// Verify verifies a document under the portal's trust and policy (the
+// intake's verifier, and the first step of proving an identity).
+func (v *identityVerifier) Verify(ctx context.Context, doc []byte, detached []document.Part) (*document.Result, error) {
 	anchors := trust.NewAnchors()
 	for _, c := range v.anchors {
 		anchors.Add(c)
@@ -85,7 +86,12 @@ func (v *identityVerifier) VerifyIdentity(ctx context.Context, signed []byte) (*
 	if err != nil {
 		return nil, err
 	}
-	res, err := document.Verify(ctx, eng, signed, nil, v.policy)
+	return document.Verify(ctx, eng, doc, detached, v.policy)
+}
+
+// VerifyIdentity implements ra.IdentityVerifier.
+func (v *identityVerifier) VerifyIdentity(ctx context.Context, signed []byte) (*ra.ProvenIdentity, error) {
+	res, err := v.Verify(ctx, signed, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ type IssueRequest struct {
 
 // servicesOnly are the profiles of the CA's own services, which only the CA
 // itself issues (IssueService).
-var servicesOnly = map[string]bool{issuance.ProfileOCSP: true, issuance.ProfileTSA: true}
+var servicesOnly = map[string]bool{issuance.ProfileOCSP: true, issuance.ProfileTSA: true, issuance.ProfileReceiptSeal: true}
 
 // Issue checks the request, issues the certificate, and stores it with its
 // audit entry before returning it.
@@ -118,7 +118,7 @@ func (a *Authority) SubscriberProfiles() []string {
 }
 
 // IssueService issues a certificate of one of the CA's own service
-// profiles (OCSP responder, TSA) for a key the CA holds.
+// profiles (OCSP responder, TSA, receipt seal) for a key the CA holds.
 func (a *Authority) IssueService(ctx context.Context, profile string, pub crypto.PublicKey, subject issuance.Subject) (*store.Certificate, error) {
 	p, ok := a.cfg.Profiles[profile]
 	if !ok || !servicesOnly[profile] {

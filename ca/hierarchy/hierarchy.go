@@ -33,6 +33,7 @@ const (
 	RoleIssuing = "issuing"
 	RoleOCSP    = "ocsp"
 	RoleTSA     = "tsa"
+	RoleReceipt = "receipt"
 )
 
 const manifestName = "ca.json"

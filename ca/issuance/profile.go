@@ -65,6 +65,7 @@ const (
 	ProfileOrganizationSeal = "organization-seal"
 	ProfileOCSP             = "ocsp"
 	ProfileTSA              = "tsa"
+	ProfileReceiptSeal      = "receipt-seal"
 )
 
 // DefaultProfiles returns the built-in profiles, fresh on each call so a
@@ -95,6 +96,11 @@ func DefaultProfiles() map[string]*Profile {
 			KeyUsage:    x509.KeyUsageDigitalSignature,
 			ExtKeyUsage: []asn1.ObjectIdentifier{EKUOCSPSigning},
 			OCSPNoCheck: true,
+		},
+		ProfileReceiptSeal: {
+			Name: ProfileReceiptSeal, Subject: SubjectService, Validity: 3 * year,
+			KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+			ExtKeyUsage: []asn1.ObjectIdentifier{EKUDocumentSigning}, RevocationInfo: true,
 		},
 		ProfileTSA: {
 			Name: ProfileTSA, Subject: SubjectService, Validity: 5 * year,

@@ -82,6 +82,16 @@ type Webhook struct {
 	LeaseUntil    time.Time // a replica delivering holds the endpoint until then
 }
 
+// Receipt is a sealed receipt the intake issued for a document.
+type Receipt struct {
+	Number         string
+	CreatedAt      time.Time
+	DocumentSHA256 string
+	Indication     string
+	CreatedBy      string
+	XML            []byte // the sealed receipt as issued
+}
+
 // RAStore is the registration authority's persistence.
 type RAStore interface {
 	// EnsureSubscriber returns the subscriber with this identity key,
@@ -135,4 +145,9 @@ type RAStore interface {
 	// MarkExpiring records that a certificate was announced as expiring,
 	// with its audit event (once per certificate; false if already marked).
 	MarkExpiring(ctx context.Context, serial string, ev audit.Event) (bool, error)
+
+	// InsertReceipt stores a sealed receipt with its audit event.
+	InsertReceipt(ctx context.Context, r *Receipt, ev audit.Event) error
+	// Receipt returns a receipt by number, or ErrNotFound.
+	Receipt(ctx context.Context, number string) (*Receipt, error)
 }

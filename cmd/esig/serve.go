@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config.Config, out interface{ Write([]byte) 
 	}
 	srv, err := api.New(api.Deps{
 		Authority: a.Authority, Store: a.Store, CRL: a.CRL, OCSP: a.OCSP,
-		Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, RA: a.RA, BaseURL: a.Config.BaseURL, Log: log, MaxBodyBytes: a.Config.HTTP.MaxBodyBytes, RateLimit: float64(a.Config.HTTP.RateLimit), RateBurst: a.Config.HTTP.RateBurst,
+		Root: a.Hierarchy.Root, Issuing: a.Hierarchy.Issuing, TSA: a.TSA, RA: a.RA, Intake: a.Intake, BaseURL: a.Config.BaseURL, Log: log, MaxBodyBytes: a.Config.HTTP.MaxBodyBytes, RateLimit: float64(a.Config.HTTP.RateLimit), RateBurst: a.Config.HTTP.RateBurst,
 		RootCRL: a.Hierarchy.RootCRLDER,
 	})
 	if err != nil {

@@ -460,3 +460,41 @@ func (s *Store) MarkExpiring(ctx context.Context, serial string, ev audit.Event)
 	})
 	return changed, err
 }
+
+// InsertReceipt stores a sealed receipt.
+func (s *Store) InsertReceipt(ctx context.Context, r *store.Receipt, ev audit.Event) error {
+	if r == nil || r.Number == "" || len(r.XML) == 0 || r.DocumentSHA256 == "" {
+		return fmt.Errorf("%s: receipt: number, document digest and XML are required", s.d.Name)
+	}
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("%s: receipt: %w", s.d.Name, err)
+	}
+	return s.w.do(ctx, func(t *wtx) error {
+		if _, err := t.exec(`INSERT INTO receipts (number, created_at, document_sha256, indication, created_by, xml) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.Number, micros(r.CreatedAt), r.DocumentSHA256, r.Indication, r.CreatedBy, r.XML); err != nil {
+			if t.s.d.IsDuplicate(err) {
+				return fmt.Errorf("%s: receipt %s: %w", t.s.d.Name, r.Number, store.ErrDuplicate)
+			}
+			return fmt.Errorf("%s: insert receipt: %w", t.s.d.Name, err)
+		}
+		return t.appendAudit(ev)
+	})
+}
+
+// Receipt returns a stored receipt.
+func (s *Store) Receipt(ctx context.Context, number string) (*store.Receipt, error) {
+	var (
+		r       store.Receipt
+		created int64
+	)
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT number, created_at, document_sha256, indication, created_by, xml FROM receipts WHERE number = ?`), number).
+		Scan(&r.Number, &created, &r.DocumentSHA256, &r.Indication, &r.CreatedBy, &r.XML)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: receipt %s: %w", s.d.Name, number, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: read receipt %s: %w", s.d.Name, number, err)
+	}
+	r.CreatedAt = fromMicros(created)
+	return &r, nil
+}

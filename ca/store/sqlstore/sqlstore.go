@@ -58,6 +58,9 @@ type Config struct {
 	MaxBatch int
 	// BatchTimeout bounds one write transaction (0: DefaultBatchTimeout).
 	BatchTimeout time.Duration
+	// CommitDelay is how long a batch waits for more requests before it
+	// commits (0: none). Engines whose commit costs an fsync set it.
+	CommitDelay time.Duration
 }
 
 // Store implements store.Store on a database/sql handle. The engines embed it.
@@ -92,7 +95,7 @@ func New(cfg Config) (*Store, error) {
 		cfg.BatchTimeout = DefaultBatchTimeout
 	}
 	s := &Store{d: cfg.Dialect, write: cfg.Write, read: cfg.Read}
-	s.w = newWriter(s, cfg.MaxBatch, cfg.BatchTimeout)
+	s.w = newWriter(s, cfg.MaxBatch, cfg.BatchTimeout, cfg.CommitDelay)
 	return s, nil
 }
 

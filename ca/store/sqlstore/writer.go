@@ -29,6 +29,7 @@ type writer struct {
 	queue    chan *request
 	maxBatch int
 	timeout  time.Duration
+	delay    time.Duration // commit delay: how long a batch waits for company
 
 	mu     sync.RWMutex // held for reading while sending on queue; Close takes it to close queue
 	closed bool
@@ -59,9 +60,10 @@ func (s *Store) WriterStats() WriterStats {
 	}
 }
 
-func newWriter(s *Store, maxBatch int, timeout time.Duration) *writer {
+func newWriter(s *Store, maxBatch int, timeout, delay time.Duration) *writer {
 	w := &writer{
 		s:        s,
+		delay:    delay,
 		queue:    make(chan *request, maxBatch*4),
 		maxBatch: maxBatch,
 		timeout:  timeout,
@@ -120,6 +122,16 @@ func (w *writer) loop() {
 	batch := make([]*request, 0, w.maxBatch)
 	for first := range w.queue {
 		batch = append(batch[:0], first)
+		// Collect what is queued, then linger up to commitDelay for more
+		// (as PostgreSQL's commit_delay): under load a batch then carries
+		// many requests for one fsync instead of a few, at the price of at
+		// most commitDelay of latency for a lone request.
+		var linger <-chan time.Time
+		var timer *time.Timer
+		if w.delay > 0 {
+			timer = time.NewTimer(w.delay)
+			linger = timer.C
+		}
 	drain:
 		for len(batch) < w.maxBatch {
 			select {
@@ -129,8 +141,22 @@ func (w *writer) loop() {
 				}
 				batch = append(batch, r)
 			default:
-				break drain
+				if linger == nil {
+					break drain
+				}
+				select {
+				case r, ok := <-w.queue:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, r)
+				case <-linger:
+					break drain
+				}
 			}
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		w.running.Store(int64(len(batch)))
 		w.runBatch(batch)

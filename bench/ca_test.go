@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"esig/api/apitest"
+	"esig/app"
 	"esig/internal/config"
 )
 
@@ -171,11 +171,9 @@ func parallel(b *testing.B, workers int, fn func()) {
 	wg.Wait()
 }
 
-// TestMain collects garbage as esig serve does (see tuneGC there), so the
+// TestMain collects garbage as esig serve does (app.TuneGC), so the
 // in-process server is measured as it runs.
 func TestMain(m *testing.M) {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
+	app.TuneGC()
 	os.Exit(m.Run())
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -60,7 +59,7 @@ func serve(ctx context.Context, cfg config.Config, out interface{ Write([]byte) 
 	if err != nil {
 		return err
 	}
-	tuneGC()
+	app.TuneGC()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -122,17 +121,6 @@ func serve(ctx context.Context, cfg config.Config, out interface{ Write([]byte) 
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// tuneGC trades memory for CPU unless the operator set GOGC: issuance
-// allocates a quarter of a megabyte of short-lived garbage per certificate
-// (zlint parses each one), while the live heap stays small, so collecting
-// at 4x the live heap instead of 2x cuts the collector's share of the CPU
-// without a noticeable memory cost.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 }
 
 // firstAdminKey makes an admin key when the store has none, writes it to

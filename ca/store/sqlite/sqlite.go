@@ -54,8 +54,9 @@ type Store struct {
 // the writer's transactions start with BEGIN IMMEDIATE, which excludes every
 // other writer of the file, in this process or another.
 var dialect = sqlstore.Dialect{
-	Name:        "sqlite",
-	IsDuplicate: isDuplicate,
+	Name:           "sqlite",
+	IsDuplicate:    isDuplicate,
+	PrepareInBatch: true,
 }
 
 func isDuplicate(err error) bool {

@@ -24,6 +24,11 @@ type Dialect struct {
 	// one chain. It is empty where the transaction already excludes every
 	// other writer (SQLite's BEGIN IMMEDIATE).
 	HeadLock string
+	// PrepareInBatch prepares each statement once per batch transaction.
+	// SQLite's driver would otherwise parse every statement anew; pgx
+	// already keeps its own cache of prepared statements, and preparing
+	// again per batch would only add round trips.
+	PrepareInBatch bool
 }
 
 // Rebind rewrites the "?" placeholders of query into the dialect's form.

@@ -278,12 +278,16 @@ type wtx struct {
 	stmts map[string]*sql.Stmt // prepared in tx; closed with it
 }
 
-// exec runs a statement of the batch. Each statement is prepared once per
-// batch on the batch's transaction and reused by every request in it:
+// exec runs a statement of the batch. Where the dialect asks for it, each
+// statement is prepared once per batch on the batch's transaction and
+// reused by every request in it:
 // parsing the same INSERT for every certificate was a measurable share of
 // issuance. (Preparing on the handle instead would wait forever on SQLite,
 // whose one write connection the transaction holds.)
 func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
+	if !t.s.d.PrepareInBatch {
+		return t.tx.ExecContext(t.ctx, t.s.q(query), args...)
+	}
 	stmt, ok := t.stmts[query]
 	if !ok {
 		var err error

@@ -114,6 +114,34 @@ func TestIssueProfilesPassLint(t *testing.T) {
 	}
 }
 
+// TestProfilesPassEveryLint lints a certificate of every profile with the
+// full zlint registry (the zlint command's), including the sources the
+// issuer skips as inapplicable.
+func TestProfilesPassEveryLint(t *testing.T) {
+	iss := testIssuer(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	subjects := map[SubjectKind]Subject{SubjectPerson: person, SubjectOrganization: seal, SubjectService: {CommonName: "esig service", OrganizationName: "esig"}}
+	for name, p := range DefaultProfiles() {
+		cert, err := issue(t, iss, name, key.Public(), subjects[p.Subject])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := LintDER(cert.Raw); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestProfilesRefuseForeignPurposes(t *testing.T) {
+	for _, oid := range []asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 1}, {1, 3, 6, 1, 5, 5, 7, 3, 3}, {1, 3, 6, 1, 5, 5, 7, 3, 4}, {2, 5, 29, 37, 0}} {
+		p := DefaultProfiles()[ProfilePersonAuth]
+		p.ExtKeyUsage = append(p.ExtKeyUsage, oid)
+		if err := p.Validate(); err == nil {
+			t.Errorf("a profile with EKU %v was accepted", oid)
+		}
+	}
+}
+
 func TestCriticalEKUAndNoCheck(t *testing.T) {
 	iss := testIssuer(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

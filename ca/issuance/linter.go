@@ -62,11 +62,24 @@ func NewLinter(realIssuer *x509.Certificate, realPub crypto.PublicKey) (*Linter,
 // generic P-384 verification that costs more than all other lints together.
 var excludedLints = []string{"e_cert_issued_by_compromised_emudhra_ca"}
 
+// excludedSources are lint families that cannot apply to a certificate
+// esig issues: the CA/Browser Forum's TLS, EV and code-signing
+// requirements, and the Apple, Chrome and Mozilla root programs (TLS and
+// S/MIME). Profile.Validate refuses the purposes they govern (serverAuth,
+// codeSigning, emailProtection, anyExtendedKeyUsage), so each of their
+// lints would only answer "not applicable"; skipping them saves a sixth of
+// the cost of issuance. TestProfilesPassEveryLint keeps every profile clean
+// under the full registry, which is what the zlint command runs.
+var excludedSources = lint.SourceList{
+	lint.CABFBaselineRequirements, lint.CABFEVGuidelines, lint.CABFCSBaselineRequirements,
+	lint.AppleRootStorePolicy, lint.ChromeRootStorePolicy, lint.MozillaRootStorePolicy,
+}
+
 // lintRegistry is every zlint lint but the excluded ones, filtered once on
 // first use: commands that never issue (esig verify) do not pay for it at
 // start-up.
 var lintRegistry = sync.OnceValue(func() lint.Registry {
-	r, err := lint.GlobalRegistry().Filter(lint.FilterOptions{ExcludeNames: excludedLints})
+	r, err := lint.GlobalRegistry().Filter(lint.FilterOptions{ExcludeNames: excludedLints, ExcludeSources: excludedSources})
 	if err != nil {
 		panic("zlint registry: " + err.Error()) // only if a lint above was renamed
 	}

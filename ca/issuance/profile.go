@@ -111,8 +111,21 @@ func DefaultProfiles() map[string]*Profile {
 	}
 }
 
+// forbiddenEKUs are purposes esig never certifies: they belong to TLS
+// servers, code signing and e-mail (S/MIME), each with its own
+// requirements and root programs.
+var forbiddenEKUs = map[string]string{
+	"1.3.6.1.5.5.7.3.1": "serverAuth", "1.3.6.1.5.5.7.3.3": "codeSigning",
+	"1.3.6.1.5.5.7.3.4": "emailProtection", "2.5.29.37.0": "anyExtendedKeyUsage",
+}
+
 // Validate reports a profile that cannot produce a sound certificate.
 func (p *Profile) Validate() error {
+	for _, oid := range p.ExtKeyUsage {
+		if name, bad := forbiddenEKUs[oid.String()]; bad {
+			return fmt.Errorf("profile %s: esig does not issue certificates for %s", p.Name, name)
+		}
+	}
 	switch {
 	case p.Name == "":
 		return fmt.Errorf("profile: name is empty")

@@ -237,3 +237,37 @@ func TestWebhookInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiringCertificatesAnnouncedOnce: a certificate within 30 days of
+// expiry gets one certificate.expiring event (webhooks deliver it).
+func TestExpiringCertificatesAnnouncedOnce(t *testing.T) {
+	r, env, c := newRA(t)
+	ctx := context.Background()
+	a := apply(t, r)
+	_, token, err := r.ConfirmInPerson(ctx, a.ID, "identity-card", "ABA300000", "officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := r.Enroll(ctx, token, csr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.AnnounceExpiring(ctx); err != nil || n != 0 {
+		t.Fatalf("announced %d (%v) two years before expiry", n, err)
+	}
+	c.t = cert.NotAfter.Add(-29 * 24 * time.Hour)
+	if n, err := r.AnnounceExpiring(ctx); err != nil || n < 1 {
+		t.Fatalf("announced %d (%v) 29 days before expiry", n, err)
+	}
+	if n, err := r.AnnounceExpiring(ctx); err != nil || n != 0 {
+		t.Fatalf("announced again: %d (%v)", n, err)
+	}
+	found := false
+	env.App.Store.WalkAudit(ctx, func(e audit.Entry) error {
+		found = found || (e.Kind == ra.KindCertificateExpiring && e.Object == cert.Serial)
+		return nil
+	})
+	if !found {
+		t.Fatal("no certificate.expiring entry for the certificate")
+	}
+}

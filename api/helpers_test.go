@@ -1,10 +1,15 @@
 package api_test
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+
 	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"golang.org/x/crypto/ocsp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,4 +150,36 @@ func splitChain(t testing.TB, dir, chain string) (issuing, root string) {
 		t.Fatalf("chain has %d certificates, want issuing CA then root", len(parts))
 	}
 	return writeFile(t, dir, "issuing.pem", parts[0]), writeFile(t, dir, "root.pem", parts[1])
+}
+
+// assertRevoked checks that the server reports cert revoked with reason in
+// OCSP and lists it in the CRL shard its distribution point names.
+func assertRevoked(t *testing.T, env *apitest.Env, cert *x509.Certificate, reason int) {
+	t.Helper()
+	req, _ := ocsp.CreateRequest(cert, env.App.Hierarchy.Issuing, nil)
+	r, err := http.Post(env.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if o, err := ocsp.ParseResponseForCert(der, cert, env.App.Hierarchy.Issuing); err != nil || o.Status != ocsp.Revoked || o.RevocationReason != reason {
+		t.Fatalf("OCSP: %+v %v, want revoked with reason %d", o, err, reason)
+	}
+	r, err = http.Get(cert.CRLDistributionPoints[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ = io.ReadAll(r.Body)
+	r.Body.Close()
+	rl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rl.RevokedCertificateEntries {
+		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 && e.ReasonCode == reason {
+			return
+		}
+	}
+	t.Fatalf("the CRL shard does not list %x with reason %d", cert.SerialNumber, reason)
 }

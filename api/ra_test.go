@@ -8,7 +8,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -138,34 +137,7 @@ func enrollAndDeactivate(t *testing.T, e *raEnv) {
 	if !strings.Contains(string(out), cr.Serial) || !strings.Contains(string(out), `"deactivatedAt"`) {
 		t.Fatalf("deactivation: %s", out)
 	}
-	req, _ := ocsp.CreateRequest(cert, e.App.Hierarchy.Issuing, nil)
-	r, err := http.Post(e.URL+"/ocsp", "application/ocsp-request", strings.NewReader(string(req)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := io.ReadAll(r.Body)
-	r.Body.Close()
-	o, err := ocsp.ParseResponseForCert(der, cert, e.App.Hierarchy.Issuing)
-	if err != nil || o.Status != ocsp.Revoked || o.RevocationReason != ocsp.CessationOfOperation {
-		t.Fatalf("OCSP after deactivation: %+v %v", o, err)
-	}
-	r, err = http.Get(cert.CRLDistributionPoints[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ = io.ReadAll(r.Body)
-	r.Body.Close()
-	rl, err := x509.ParseRevocationList(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	listed := false
-	for _, en := range rl.RevokedCertificateEntries {
-		listed = listed || (en.SerialNumber.Cmp(cert.SerialNumber) == 0 && en.ReasonCode == ocsp.CessationOfOperation)
-	}
-	if !listed {
-		t.Fatal("the CRL shard does not list the deactivated subscriber's certificate")
-	}
+	assertRevoked(t, e.Env, cert, ocsp.CessationOfOperation)
 
 	// The same person registering again keeps the subscriber id.
 	var again appView

@@ -7,8 +7,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,39 +175,12 @@ func TestWholePath(t *testing.T) {
 	// 4. Deactivation on the subscriber's own sealed request.
 	deact := e.call(t, "GET", "/v1/subscribers/"+a.SubscriberID+"/deactivation-document", e.portal, "", 200)
 	out := e.call(t, "POST", "/v1/subscribers/"+a.SubscriberID+"/deactivation-request", e.portal, string(ministry.seal(t, deact, "Anna", "Nowak", "02270803624")), 200)
-	serial := strings.ToLower(cert.SerialNumber.Text(16))
 	if !strings.Contains(string(out), `"deactivatedAt"`) || !strings.Contains(string(out), "revoked") {
 		t.Fatalf("deactivation: %s", out)
 	}
 
 	// 5. Revoked in OCSP and in the CRL shard.
-	req, _ := ocsp.CreateRequest(cert, e.App.Hierarchy.Issuing, nil)
-	r, err := http.Post(e.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(req))
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := io.ReadAll(r.Body)
-	r.Body.Close()
-	if o, err := ocsp.ParseResponseForCert(der, cert, e.App.Hierarchy.Issuing); err != nil || o.Status != ocsp.Revoked || o.RevocationReason != ocsp.CessationOfOperation {
-		t.Fatalf("OCSP after deactivation: %+v %v", o, err)
-	}
-	r, err = http.Get(cert.CRLDistributionPoints[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ = io.ReadAll(r.Body)
-	r.Body.Close()
-	rl, err := x509.ParseRevocationList(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	listed := false
-	for _, en := range rl.RevokedCertificateEntries {
-		listed = listed || en.SerialNumber.Cmp(cert.SerialNumber) == 0
-	}
-	if !listed {
-		t.Fatalf("the CRL shard does not list %s", serial)
-	}
+	assertRevoked(t, e.Env, cert, ocsp.CessationOfOperation)
 	if s := verdict(); s.Indication == report.TotalPassed {
 		t.Fatal("the signature still verifies after the deactivation")
 	}

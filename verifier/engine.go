@@ -61,6 +61,9 @@ type Config struct {
 	// CRLs and OCSPResponses are revocation data from files (DER or PEM).
 	CRLs          [][]byte
 	OCSPResponses [][]byte
+	// ParsedCRLs are CRL files parsed once (revocation.ParseCRL) for the
+	// many engines of a batch; they count as files, like CRLs.
+	ParsedCRLs []*revocation.CRL
 	// Fetcher fetches revocation data online; nil means offline.
 	Fetcher revocation.Fetcher
 	// Policy is the algorithm policy; nil means policy.Default().
@@ -72,6 +75,10 @@ type Config struct {
 	// (ETSI TS 119 615); their CA/QC and TSA/QTST services should also be
 	// among the Anchors.
 	TrustedLists *tsl.Set
+	// CRLCache, when set, shares parsed CRLs (files, embedded, fetched)
+	// with the other engines of a run that use the same cache, as a batch
+	// with an engine per file does.
+	CRLCache *revocation.CRLCache
 }
 
 // Engine validates signatures. One Engine serves one verification run:
@@ -108,6 +115,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.builder = trust.NewBuilder(e.anchors, cfg.Intermediates...)
 	e.checker = revocation.NewChecker(cfg.Fetcher, e.builder)
+	e.checker.UseCRLCache(cfg.CRLCache)
+	for _, c := range cfg.ParsedCRLs {
+		e.checker.AddParsedCRL(c, revocation.File)
+	}
 	for i, c := range cfg.CRLs {
 		if err := e.checker.AddCRL(c, revocation.File); err != nil {
 			return nil, fmt.Errorf("CRL file %d: %w", i+1, err)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +17,6 @@ import (
 	"esig/verifier"
 	"esig/verifier/document"
 	"esig/verifier/policy"
-	"esig/verifier/report"
 	"esig/verifier/revocation"
 	"esig/verifier/trust"
 	"esig/verifier/tsl"
@@ -30,12 +32,13 @@ type verifyFlags struct {
 	policyFile                string
 	validationPolicy          string
 	tsl                       verifyTSLFlags
+	batch                     batchFlags
 }
 
 func init() {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify [flags] FILE...",
+		Use:   "verify [flags] FILE|DIR...",
 		Short: "Verify signatures and print an ETSI EN 319 102-1 report",
 		Long: `Verify the signatures in each FILE (XAdES or other XML signatures, enveloped,
 enveloping or detached; CAdES or PKCS#7/CMS, attached or detached, DER, PEM or
@@ -66,15 +69,39 @@ Finance profile applies (XAdES enveloped or enveloping). An XAdES seal by the
 trusted-profile sealer carrying a person's identity in its signed
 properties is reported with that identity (trustedProfile).
 
-Formats: json (one array of reports), text, etsi (ETSI TS 119 102-2 XML),
-html (a printable report, a page per signature).`,
+Formats: json, text, etsi (ETSI TS 119 102-2 XML), html (a printable report,
+a page per signature).
+
+Batches: a DIR stands for the regular files in it (--recursive: in its whole
+tree; names starting with a dot are skipped). Given a DIR or several FILEs,
+esig verify checks them in parallel (--jobs, default one per core), each file
+with its own engine so that no verdict depends on the others, all as of one
+validation time; online revocation data is fetched once per URL for the
+whole batch. A progress bar is shown when stderr is a terminal. With json,
+each file's report is one line (JSON lines), in the order the files were
+named; a summary table (passed, failed, indeterminate, by format) ends the
+run, on stdout after text reports and on stderr otherwise. --report-dir
+writes NAME.json, NAME.xml (ETSI) and NAME.html per file and an index.html
+summary.
+
+Evidence: --evidence OUT.zip keeps, for an auditor's file, every input, its
+JSON and ETSI reports, the manifest (what was verified, when, with which
+options, the SHA-256 of every entry) and the trust material the verdicts
+rested on: the anchors and certificates supplied, the CRLs and OCSP
+responses supplied or fetched, and the trusted lists used. --evidence-in
+OUT.zip verifies the bundle's inputs again from the bundle alone: offline,
+as of the recorded validation time (unless --at), and says whether each
+verdict was reproduced. A bundle whose entries do not match the manifest is
+refused.`,
 		Example: `  esig verify --trust root.pem --offline --crl ca.crl signed.p7m
   esig verify --trust root.pem --detached-content invoice.pdf --format json invoice.pdf.p7s
   esig verify --trust root.pem --detached-content faktura.pdf=scans/0001.pdf zgloszenie.xml
-  esig verify --trust root.pem --at 2025-01-31T12:00:00Z archive.p7m`,
+  esig verify --trust root.pem --at 2025-01-31T12:00:00Z archive.p7m
+  esig verify --trust root.pem --recursive --jobs 2 --report-dir raport --evidence dowody.zip archiwum/
+  esig verify --offline --evidence-in dowody.zip`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{errors.New("verify: name at least one FILE")}
+			if len(args) == 0 && f.batch.evidenceIn == "" {
+				return usageError{errors.New("verify: name at least one FILE or DIR")}
 			}
 			return nil
 		},
@@ -92,6 +119,7 @@ html (a printable report, a page per signature).`,
 	fl.StringVar(&f.policyFile, "crypto-policy", "", "JSON file changing the algorithm policy (see verifier/policy)")
 	fl.StringVar(&f.validationPolicy, "policy", "", "YAML validation policy (formats, XAdES packagings and transforms, trusted lists, trusted-profile sealer)")
 	registerVerifyTSLFlags(fl, &f.tsl)
+	registerBatchFlags(fl, &f.batch)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -104,7 +132,32 @@ func (r verifyResult) Error() string { return "" }
 // ExitCode implements exitCoder.
 func (r verifyResult) ExitCode() int { return r.code }
 
-func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
+// verifySetup is what every file of a run is verified with, and what an
+// evidence bundle keeps of it.
+type verifySetup struct {
+	// cfg is the engine configuration without a fetcher; each file gets
+	// its own engine, and its own recorder over fetcher.
+	cfg     verifier.Config
+	fetcher revocation.Fetcher
+	pol     *policy.Validation
+	parts   detachedParts
+	// What the evidence bundle keeps: the anchors given with --trust
+	// (those of trusted lists travel with the lists), the files given,
+	// the policies as written.
+	anchors    []*x509.Certificate
+	crls       []supplied
+	ocsps      []supplied
+	policyYAML []byte
+	cryptoJSON []byte
+}
+
+// supplied is revocation data read from a file named on the command line.
+type supplied struct {
+	path string
+	data []byte
+}
+
+func runVerify(cmd *cobra.Command, f verifyFlags, args []string) error {
 	format := f.format
 	if format == "" {
 		format = "json"
@@ -117,27 +170,56 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 	default:
 		return usageError{fmt.Errorf("--format %q: use json, text, etsi or html", f.format)}
 	}
-	pol := policy.DefaultValidation()
-	if f.validationPolicy != "" {
-		var err error
-		if pol, err = policy.LoadValidation(f.validationPolicy); err != nil {
-			return usageError{fmt.Errorf("--policy: %w", err)}
-		}
+	if f.batch.jobs < 0 {
+		return usageError{fmt.Errorf("--jobs %d: give a positive number of workers", f.batch.jobs)}
 	}
-	cfg := verifier.Config{Anchors: trust.NewAnchors(), Policy: pol.Algorithms}
+	if f.batch.evidenceIn != "" {
+		return runReplay(cmd, f, format, args)
+	}
+	files, batch, err := collectInputs(args, f.batch.recursive)
+	if err != nil {
+		return usageError{err}
+	}
+	setup, err := buildVerifySetup(cmd, f)
+	if err != nil {
+		return err
+	}
+	keep := f.batch.evidence != ""
+	return runBatch(cmd, batchRun{
+		format: format, batch: batch, flags: f.batch, paths: files, validationTime: setup.cfg.Time, setup: setup,
+		verify: func(ctx context.Context, i int) fileResult { return setup.verifyFile(ctx, files[i], keep) },
+	})
+}
+
+// buildVerifySetup reads every file the flags name, loads the trusted
+// lists and fixes the validation time: --at, or now for the whole run.
+func buildVerifySetup(cmd *cobra.Command, f verifyFlags) (*verifySetup, error) {
+	s := &verifySetup{pol: policy.DefaultValidation()}
+	if f.validationPolicy != "" {
+		raw, err := os.ReadFile(f.validationPolicy)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--policy: validation policy: %w", err)}
+		}
+		if s.pol, err = policy.ParseValidation(bytes.NewReader(raw)); err != nil {
+			return nil, usageError{fmt.Errorf("--policy: validation policy: %w", err)}
+		}
+		s.policyYAML = raw
+	}
+	cfg := verifier.Config{Anchors: trust.NewAnchors(), Policy: s.pol.Algorithms}
 	for _, p := range f.trust {
 		certs, err := trust.LoadFile(p)
 		if err != nil {
-			return usageError{fmt.Errorf("--trust: %w", err)}
+			return nil, usageError{fmt.Errorf("--trust: %w", err)}
 		}
 		for _, c := range certs {
 			cfg.Anchors.Add(c)
 		}
+		s.anchors = append(s.anchors, certs...)
 	}
-	f.tsl.failStale = f.tsl.failStale || pol.TrustedLists.StaleFailsClosed
+	f.tsl.failStale = f.tsl.failStale || s.pol.TrustedLists.StaleFailsClosed
 	lists, err := f.tsl.load(cmd.Context(), f.offline, f.at)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if lists != nil {
 		for _, c := range tsl.TrustAnchors(append(lists.CAAnchors(), lists.TimestampAnchors()...)).Certificates() {
@@ -151,84 +233,64 @@ func runVerify(cmd *cobra.Command, f verifyFlags, files []string) error {
 	for _, p := range f.certs {
 		certs, err := trust.LoadFile(p)
 		if err != nil {
-			return usageError{fmt.Errorf("--cert: %w", err)}
+			return nil, usageError{fmt.Errorf("--cert: %w", err)}
 		}
 		cfg.Intermediates = append(cfg.Intermediates, certs...)
 	}
+	// CRL files are parsed once here for every file's engine.
 	for _, p := range f.crls {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return usageError{fmt.Errorf("--crl: %w", err)}
+			return nil, usageError{fmt.Errorf("--crl: %w", err)}
 		}
-		cfg.CRLs = append(cfg.CRLs, b)
+		c, err := revocation.ParseCRL(b)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--crl %s: %w", p, err)}
+		}
+		cfg.ParsedCRLs = append(cfg.ParsedCRLs, c)
+		s.crls = append(s.crls, supplied{p, b})
 	}
 	for _, p := range f.ocsps {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return usageError{fmt.Errorf("--ocsp-response: %w", err)}
+			return nil, usageError{fmt.Errorf("--ocsp-response: %w", err)}
 		}
 		cfg.OCSPResponses = append(cfg.OCSPResponses, b)
+		s.ocsps = append(s.ocsps, supplied{p, b})
 	}
+	cfg.Time = time.Now()
 	if f.at != "" {
 		t, err := time.Parse(time.RFC3339, f.at)
 		if err != nil {
-			return usageError{fmt.Errorf("--at: %w", err)}
+			return nil, usageError{fmt.Errorf("--at: %w", err)}
 		}
 		cfg.Time = t
 	}
 	if f.policyFile != "" {
-		pf, err := os.Open(f.policyFile)
+		raw, err := os.ReadFile(f.policyFile)
 		if err != nil {
-			return usageError{fmt.Errorf("--crypto-policy: %w", err)}
+			return nil, usageError{fmt.Errorf("--crypto-policy: %w", err)}
 		}
-		cfg.Policy, err = policy.Parse(pf)
-		pf.Close()
-		if err != nil {
-			return usageError{fmt.Errorf("--crypto-policy: %w", err)}
+		if cfg.Policy, err = policy.Parse(bytes.NewReader(raw)); err != nil {
+			return nil, usageError{fmt.Errorf("--crypto-policy: %w", err)}
 		}
+		s.cryptoJSON = raw
 	}
 	if !f.offline {
-		cfg.Fetcher = revocation.NewHTTPFetcher()
+		s.fetcher = revocation.NewShared(revocation.NewHTTPFetcher())
 	}
-	parts, err := parseDetached(f.detached)
-	if err != nil {
-		return usageError{err}
+	if s.parts, err = parseDetached(f.detached); err != nil {
+		return nil, usageError{err}
 	}
-	eng, err := verifier.New(cfg)
-	if err != nil {
-		return usageError{err}
+	// An engine is made per file; they share the CRLs they parse. Making
+	// one now reports unusable revocation files as bad usage before any
+	// work starts.
+	cfg.CRLCache = revocation.NewCRLCache()
+	if _, err := verifier.New(cfg); err != nil {
+		return nil, usageError{err}
 	}
-	var reports []*report.Report
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return usageError{err}
-		}
-		res, err := document.Verify(cmd.Context(), eng, data, parts.documentParts(), pol)
-		if err != nil {
-			return usageError{err}
-		}
-		res.Report.File = path
-		reports = append(reports, res.Report)
-	}
-	out := cmd.OutOrStdout()
-	switch format {
-	case "json":
-		err = report.WriteJSON(out, reports)
-	case "etsi":
-		err = report.WriteETSI(out, reports)
-	case "html":
-		err = report.WriteHTML(out, reports)
-	default:
-		err = report.WriteText(out, reports)
-	}
-	if err != nil {
-		return err
-	}
-	if code := report.ExitCode(reports); code != 0 {
-		return verifyResult{code}
-	}
-	return nil
+	s.cfg = cfg
+	return s, nil
 }
 
 // detachedPart is one --detached-content value: the name a signature uses

@@ -112,14 +112,22 @@ type Checker struct {
 	ocsps   []*OCSPResponse
 	origins map[[32]byte]Origin
 	fetched map[string]bool
+	// crlCache, when set, shares parsed CRLs with other checkers.
+	crlCache *CRLCache
 	// Problems collects data that could not be used, for warnings.
 	problems []string
 }
 
 type crl struct {
+	*parsedCRL
+	raw    []byte
+	origin Origin
+}
+
+// parsedCRL is what parsing a CRL yields. It is never changed once made,
+// so the checkers of many verifications may share it (CRLCache).
+type parsedCRL struct {
 	list         *x509.RevocationList
-	raw          []byte
-	origin       Origin
 	expiredOnCRL *time.Time
 	idp          *idp
 	delta        bool
@@ -134,18 +142,39 @@ func NewChecker(f Fetcher, b *trust.Builder) *Checker {
 // AddCRL adds a DER CRL (PEM is accepted too).
 func (c *Checker) AddCRL(der []byte, o Origin) error {
 	der = pemOrDER(der, "X509 CRL")
-	l, err := x509.ParseRevocationList(der)
-	if err != nil {
-		return fmt.Errorf("revocation: CRL: %w", err)
-	}
 	k := sha256.Sum256(der)
+	c.mu.Lock()
+	_, dup := c.origins[k]
+	c.mu.Unlock()
+	if dup {
+		return nil
+	}
+	p, err := c.crlCache.parse(k, der)
+	if err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, dup := c.origins[k]; dup {
 		return nil
 	}
 	c.origins[k] = o
-	x := &crl{list: l, raw: der, origin: o}
+	c.crls = append(c.crls, &crl{parsedCRL: p, raw: der, origin: o})
+	return nil
+}
+
+// UseCRLCache makes the checker take parsed CRLs from cache, and leave
+// those it parses there: the engines of a batch, one per file, then parse
+// a large CRL once between them. Call it before adding any CRL.
+func (c *Checker) UseCRLCache(cache *CRLCache) { c.crlCache = cache }
+
+// parseCRL parses a DER CRL and the extensions that limit its scope.
+func parseCRL(der []byte) (*parsedCRL, error) {
+	l, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return nil, fmt.Errorf("revocation: CRL: %w", err)
+	}
+	x := &parsedCRL{list: l}
 	for _, e := range l.Extensions {
 		switch {
 		case e.Id.Equal(oidExpiredCertsOnCRL):
@@ -158,13 +187,12 @@ func (c *Checker) AddCRL(der []byte, o Origin) error {
 		case e.Id.Equal(oidIssuingDistributionPoint):
 			p, err := parseIDP(e.Value)
 			if err != nil {
-				return fmt.Errorf("revocation: CRL issuingDistributionPoint: %w", err)
+				return nil, fmt.Errorf("revocation: CRL issuingDistributionPoint: %w", err)
 			}
 			x.idp = p
 		}
 	}
-	c.crls = append(c.crls, x)
-	return nil
+	return x, nil
 }
 
 // AddOCSP adds a DER OCSPResponse.

@@ -158,7 +158,7 @@ func (l *Loader) accept(location string, data []byte, choose pinSource, origin O
 	if res.Err != nil {
 		return nil, fmt.Errorf("%s: %w", location, res.Err)
 	}
-	t := &Trusted{List: list, Location: location, Signer: res.Signer, PinnedBy: p.by, Origin: origin}
+	t := &Trusted{List: list, Location: location, Signer: res.Signer, PinnedBy: p.by, Origin: origin, Raw: data}
 	if p.warning != "" {
 		t.Warnings = append(t.Warnings, p.warning)
 	}

@@ -131,6 +131,10 @@ func TestLoaderCache(t *testing.T) {
 			if tl.Origin != st.wantOrigin || tl.List.SequenceNumber != st.wantSeq {
 				t.Errorf("origin %s seq %d, want %s seq %d", tl.Origin, tl.List.SequenceNumber, st.wantOrigin, st.wantSeq)
 			}
+			// Raw is the list that was accepted, not whatever was served last.
+			if raw, err := Parse(tl.Raw); err != nil || raw.SequenceNumber != tl.List.SequenceNumber {
+				t.Errorf("Raw does not hold the accepted list #%d: %v", tl.List.SequenceNumber, err)
+			}
 			warn := strings.Join(tl.Warnings, "\n")
 			if st.wantWarn == "" && warn != "" || !strings.Contains(warn, st.wantWarn) {
 				t.Errorf("warnings %q, want %q", warn, st.wantWarn)

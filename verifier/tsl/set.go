@@ -28,6 +28,9 @@ type Trusted struct {
 	// Warnings are what an auditor should see (stale list, expired
 	// operator certificate, a refresh that was refused).
 	Warnings []string
+	// Raw is the exact XML the list was accepted from, so that an
+	// evidence bundle can keep the snapshot a verification relied on.
+	Raw []byte
 }
 
 // Name is a short label for reports: territory and sequence number.

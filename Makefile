@@ -6,7 +6,7 @@ LISTEN    ?= 127.0.0.1:8080
 FUZZTIME  ?= 30s
 BENCHTIME ?= 5s
 
-.PHONY: all build run test test-short bench fuzz zlint web vet fmt clean
+.PHONY: all build run test test-short bench bench-peers load fuzz zlint web vet fmt clean
 
 all: build
 
@@ -28,6 +28,17 @@ test-short:
 ## bench: throughput and latency targets (issuance over HTTP, OCSP, store, signatures)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./bench/... ./ca/... ./verifier/... ./signer/...
+
+## bench-peers: esig against step-ca, cfssl serve/ocspserve, openssl ocsp/cms and xmlsec1 on this machine, same
+## load, table of ratios (peers built or installed where missing, outside the repository; BENCH_PEERS_FLAGS="-n 3000 -c 32 -docs 100")
+BENCH_PEERS_FLAGS ?=
+bench-peers: build
+	./scripts/bench-peers.sh $(BIN) $(BENCH_PEERS_FLAGS)
+
+## load: 10,000 issuance requests from 50 clients (own API keys, default rate limit) on SQLite and
+## PostgreSQL (when ESIG_TEST_POSTGRES_DSN is set): zero errors, zero duplicate serials
+load:
+	ESIG_LOAD=1 $(GO) test -count=1 -run '^TestLoad$$' -v -timeout 30m ./bench/
 
 ## fuzz: every fuzz target for FUZZTIME each
 fuzz:

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"esig/api/apitest"
 	"esig/app"
+	"esig/ca/audit"
 	"esig/ca/crl"
 	"esig/ca/store"
 )
@@ -163,4 +166,143 @@ func idpURL(t *testing.T, rl *x509.RevocationList) string {
 	}
 	t.Fatal("no issuing distribution point")
 	return ""
+}
+
+// clock is a settable time source for publishers under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// publisher returns a second publisher over a's store and issuing CA, as
+// another replica of the same CA would run, under its own lease holder name.
+func publisher(t *testing.T, a *app.App, holder string, now func() time.Time, leaseTTL time.Duration) *crl.Publisher {
+	t.Helper()
+	p, err := crl.New(crl.Config{
+		Store: a.Store, Issuer: a.Hierarchy.Issuing, Signer: a.Hierarchy.Signer, Shards: a.CRL.Shards(),
+		Validity: a.Config.CRL.Validity, URL: func(s int) string { return app.CRLURL(a.Config.BaseURL, s) },
+		Holder: holder, LeaseTTL: leaseTTL, Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestLeases runs replicas' publishers against one store: each shard is
+// written by one of them at a time, a lease another holds is respected until
+// it runs out, and a status change no CRL reflects yet is caught up with.
+func TestLeases(t *testing.T) {
+	for _, engine := range []struct {
+		name     string
+		postgres bool
+	}{{"sqlite", false}, {"postgres", true}} {
+		t.Run(engine.name, func(t *testing.T) {
+			env := apitest.Start(t, apitest.Options{Postgres: engine.postgres})
+			a := env.App
+			ctx := context.Background()
+			clk := &clock{t: time.Now()}
+			pa := publisher(t, a, "replica-a", clk.Now, 200*time.Millisecond)
+			pb := publisher(t, a, "replica-b", clk.Now, 200*time.Millisecond)
+			if pa.Holder() == pb.Holder() {
+				t.Fatalf("both publishers hold leases as %q", pa.Holder())
+			}
+
+			// Both replicas start on a store without CRLs and publish at
+			// once: one CRL per shard, not one each.
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, p := range []*crl.Publisher{pa, pb} {
+				wg.Go(func() { errs[i] = p.RefreshAll(ctx) })
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			for s := 0; s < pa.Shards(); s++ {
+				c, err := a.Store.LatestCRL(ctx, s)
+				if err != nil || c.Number != 1 {
+					t.Fatalf("shard %d after both replicas refreshed: %+v, %v; want only CRL number 1", s, c, err)
+				}
+			}
+
+			// A replica that died holding shard 0's lease: the others serve
+			// the stored CRL and wait for the lease, until it runs out.
+			const shard = 0
+			if _, held, err := a.Store.TakeCRLLease(ctx, shard, "dead-replica", clk.Now(), clk.Now().Add(time.Minute)); err != nil || !held {
+				t.Fatalf("taking the lease for the dead replica: held %v, %v", held, err)
+			}
+			pa.MarkDirty(shard)
+			c, err := pa.Current(ctx, shard)
+			if err != nil || c.Number != 1 {
+				t.Fatalf("Current while another holds the lease = %+v, %v; want the stored CRL 1", c, err)
+			}
+			if _, err := pa.Generate(ctx, shard, "test"); !errors.Is(err, crl.ErrLeaseHeld) {
+				t.Fatalf("Generate while another holds the lease: error %v, want ErrLeaseHeld", err)
+			}
+			clk.Advance(time.Minute + time.Second)
+			c, err = pa.Generate(ctx, shard, "test")
+			if err != nil || c.Number != 2 {
+				t.Fatalf("Generate after the dead replica's lease ran out = %+v, %v; want CRL 2", c, err)
+			}
+			// Generate released the lease: the other replica may take it.
+			if l, held, err := a.Store.TakeCRLLease(ctx, shard, "replica-b", clk.Now(), clk.Now().Add(time.Second)); err != nil || !held {
+				t.Fatalf("lease after Generate: %+v held %v, %v; want it released", l, held, err)
+			}
+			if err := a.Store.ReleaseCRLLease(ctx, shard, "replica-b"); err != nil {
+				t.Fatal(err)
+			}
+
+			// A revocation committed by a replica that died before it
+			// regenerated the CRL: the next refresh of any replica catches
+			// up, in that shard only, and then is quiet.
+			tsa := a.TSACert
+			serial := fmt.Sprintf("%x", tsa.SerialNumber.Bytes())
+			tsaShard := crl.ShardOf(tsa.SerialNumber, pa.Shards())
+			before := map[int]int64{}
+			for s := 0; s < pa.Shards(); s++ {
+				c, _ := a.Store.LatestCRL(ctx, s)
+				before[s] = c.Number
+			}
+			ev := audit.Event{Time: clk.Now(), Kind: audit.KindCertificateRevoked, Actor: "test", Object: serial}
+			if _, _, err := a.Store.Revoke(ctx, serial, 1, clk.Now(), ev); err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				if err := pb.RefreshAll(ctx); err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				for s := 0; s < pa.Shards(); s++ {
+					c, _ := a.Store.LatestCRL(ctx, s)
+					want := before[s]
+					if s == tsaShard {
+						want++
+					}
+					if c.Number != want {
+						t.Errorf("round %d: shard %d has CRL %d, want %d", round, s, c.Number, want)
+					}
+				}
+			}
+			c, _ = a.Store.LatestCRL(ctx, tsaShard)
+			rl, err := x509.ParseRevocationList(c.DER)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rl.RevokedCertificateEntries) != 1 || rl.RevokedCertificateEntries[0].SerialNumber.Cmp(tsa.SerialNumber) != 0 {
+				t.Errorf("caught-up CRL lists %v, want only %s", rl.RevokedCertificateEntries, serial)
+			}
+		})
+	}
 }

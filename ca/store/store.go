@@ -83,6 +83,19 @@ type CRL struct {
 	DER        []byte
 }
 
+// Lease is a time-limited claim of one process (its Holder) on a CRL shard:
+// while the lease runs, only its holder regenerates the shard. Leases are
+// operational bookkeeping, not records of the CA, so taking, renewing and
+// releasing them writes no audit entry.
+//
+// Until is compared with the caller's clock: replicas' clocks must agree to
+// well within a lease's length (NTP does).
+type Lease struct {
+	Shard  int
+	Holder string
+	Until  time.Time
+}
+
 // APIKey is an API credential. The secret itself is never stored: only
 // Hash, a SHA-256 of it.
 type APIKey struct {
@@ -128,6 +141,21 @@ type Store interface {
 	// SaveCRL stores a newly signed CRL with its audit event. Its Number must
 	// be above every number stored for the shard, else ErrConflict.
 	SaveCRL(ctx context.Context, c *CRL, ev audit.Event) error
+
+	// TakeCRLLease gives holder the lease on shard until until, if nobody
+	// holds it, its lease ran out before now, or holder holds it already
+	// (then it is extended to until). It returns the lease as it stands
+	// after the call and whether holder holds it. Each call is its own short
+	// transaction, never queued behind certificate writes.
+	TakeCRLLease(ctx context.Context, shard int, holder string, now, until time.Time) (Lease, bool, error)
+	// RenewCRLLease extends holder's lease on shard to until. It returns
+	// ErrConflict if holder no longer holds it (released, or run out and
+	// taken by another).
+	RenewCRLLease(ctx context.Context, shard int, holder string, until time.Time) error
+	// ReleaseCRLLease gives up holder's lease on shard, so another replica
+	// need not wait for it to run out. Releasing a lease holder does not
+	// hold is not an error and changes nothing.
+	ReleaseCRLLease(ctx context.Context, shard int, holder string) error
 
 	// InsertAPIKey stores a new API key (ErrDuplicate if its ID is taken).
 	InsertAPIKey(ctx context.Context, k *APIKey, ev audit.Event) error

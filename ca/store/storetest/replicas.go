@@ -16,11 +16,12 @@ import (
 type PairOpener func(t *testing.T) (a, b store.Store)
 
 // RunReplicas checks what must hold when several stores share one database:
-// one audit chain, no lost or doubled writes, and CRL numbers that still
-// only grow.
+// one audit chain, no lost or doubled writes, CRL numbers that still only
+// grow, and one holder at a time for a CRL shard's lease.
 func RunReplicas(t *testing.T, open PairOpener) {
 	t.Run("OneChain", func(t *testing.T) { testReplicasOneChain(t, open) })
 	t.Run("CRLRace", func(t *testing.T) { testReplicasCRLRace(t, open) })
+	t.Run("LeaseRace", func(t *testing.T) { testReplicasLeaseRace(t, open) })
 }
 
 func testReplicasOneChain(t *testing.T, open PairOpener) {

@@ -49,6 +49,8 @@ func Run(t *testing.T, open Opener) {
 		{"ListCertificates", testListCertificates},
 		{"CRL", testCRL},
 		{"CRLInvalid", testCRLInvalid},
+		{"CRLLeases", testCRLLeases},
+		{"CRLLeaseInvalid", testCRLLeaseInvalid},
 		{"APIKeys", testAPIKeys},
 		{"APIKeyInvalid", testAPIKeyInvalid},
 		{"AppendAndWalkAudit", testAppendAndWalkAudit},

@@ -1,8 +1,8 @@
 // Package document verifies a signed document whatever its format, under a
-// validation policy: it recognises XAdES and CAdES/PKCS#7, runs the format
-// layer on the engine, applies the policy's acceptance rules (formats, XAdES
-// packagings and transforms) and decides whether each XAdES signature is a
-// trusted-profile signature. The command line, the registration authority's
+// validation policy: it recognises XAdES, CAdES/PKCS#7 and PDF (PAdES), runs
+// the format layer on the engine, applies the policy's acceptance rules
+// (formats, XAdES packagings and transforms) and decides whether each XAdES
+// or PAdES signature is a trusted-profile signature. The command line, the registration authority's
 // identity proofing and the portal intake all verify through here, so they
 // cannot judge the same file differently.
 package document
@@ -22,6 +22,7 @@ import (
 	"esig/internal/xmldsig"
 	"esig/verifier"
 	"esig/verifier/cades"
+	"esig/verifier/pades"
 	"esig/verifier/policy"
 	"esig/verifier/report"
 	"esig/verifier/trustedprofile"
@@ -51,6 +52,10 @@ type Result struct {
 	// its first signer as the report names it.
 	CMSContent []byte
 	CMSSigner  *x509.Certificate
+	// PAdES holds, for a PDF, what the PDF layer established about each
+	// signature (the signed revision's dictionary, the signing
+	// certificate), in the report's order.
+	PAdES []*pades.Verified
 }
 
 // Kind names what a document looks like.
@@ -60,10 +65,17 @@ type Kind int
 const (
 	KindCMS Kind = iota // CAdES or PKCS#7, DER, PEM or base64
 	KindXML             // XAdES or XMLDSig
+	KindPDF             // a PDF, with PAdES or PKCS#7 signatures inside
 )
 
-// Detect tells XML from CMS by the first significant bytes.
+// Detect tells XML, PDF and CMS apart by the first significant bytes. A
+// PDF must begin with its header: readers tolerate bytes before it, but an
+// attached CMS signature of a PDF (a .pdf.p7m) also holds "%PDF-" near its
+// start, and it is a CMS signature.
 func Detect(data []byte) Kind {
+	if bytes.HasPrefix(data, []byte("%PDF-")) {
+		return KindPDF
+	}
 	b := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 	if len(b) > 0 && b[0] == '<' {
 		return KindXML
@@ -91,6 +103,20 @@ func Verify(ctx context.Context, eng *verifier.Engine, data []byte, detached []P
 		res.Report, res.XAdES = x.Report, x.Signatures
 		for _, s := range x.Signatures {
 			applyXAdESPolicy(s, pol)
+		}
+	case KindPDF:
+		if len(detached) > 0 {
+			return nil, fmt.Errorf("a PDF signature covers the PDF itself; %d detached content(s) were given", len(detached))
+		}
+		p := pades.Verify(ctx, eng, data)
+		res.Report, res.PAdES = p.Report, p.Signatures
+		for _, v := range p.Signatures {
+			if !pol.AcceptsFormat(v.Report.Format) {
+				continue // refused below; a refused seal confirms nobody
+			}
+			out := pades.TrustedProfile(v, pol.TrustedProfile)
+			v.Report.TrustedProfile = out.Identity
+			v.Report.Warnings = append(v.Report.Warnings, out.Warnings...)
 		}
 	default:
 		var content cades.Content

@@ -154,14 +154,7 @@ func runSignCAdES(cmd *cobra.Command, f signCAdESFlags, in string) error {
 	o := cades.Options{Signer: signer, Certificate: certs[0], Chain: append(certs[1:], chain...),
 		Hash: h, PSS: f.pss, Detached: f.detached, Level: level}
 	if level >= cades.LevelT {
-		client := &tsp.Client{URL: f.tsa}
-		o.Timestamper = cades.TimestamperFunc(func(ctx context.Context, d []byte, h crypto.Hash) ([]byte, error) {
-			r, err := client.Timestamp(ctx, d, h)
-			if err != nil {
-				return nil, err
-			}
-			return r.Token, nil
-		})
+		o.Timestamper = tsaTimestamper(f.tsa)
 	}
 	if level >= cades.LevelLT {
 		o.Validation = cades.OnlineValidation{Fetcher: revocation.NewHTTPFetcher()}
@@ -314,14 +307,7 @@ func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
 		Packaging: packaging, Level: level, SigningCertificateV1: f.v1, ClaimedRoles: f.roles, Policy: policy,
 		Name: name, MimeType: f.mimeType}
 	if level >= xades.LevelT {
-		client := &tsp.Client{URL: f.tsa}
-		o.Timestamper = cades.TimestamperFunc(func(ctx context.Context, d []byte, h crypto.Hash) ([]byte, error) {
-			r, err := client.Timestamp(ctx, d, h)
-			if err != nil {
-				return nil, err
-			}
-			return r.Token, nil
-		})
+		o.Timestamper = tsaTimestamper(f.tsa)
 	}
 	if level >= xades.LevelLT {
 		o.Validation = cades.OnlineValidation{Fetcher: revocation.NewHTTPFetcher()}
@@ -334,20 +320,7 @@ func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
 	if err != nil {
 		return err
 	}
-	// Write next to OUT and rename, so that a failure leaves no half file.
-	tmp, err := os.CreateTemp(filepath.Dir(f.out), ".esig-sign-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(sig); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.out)
+	return writeAtomically(f.out, sig)
 }
 
 // signaturePolicy builds the SignaturePolicyIdentifier from the flags: an
@@ -392,4 +365,35 @@ func (f signXAdESFlags) signaturePolicy() (*xades.Policy, error) {
 		}
 	}
 	return p, nil
+}
+
+// tsaTimestamper asks the RFC 3161 time-stamping authority at url for the
+// tokens of B-T and above.
+func tsaTimestamper(url string) cades.TimestamperFunc {
+	client := &tsp.Client{URL: url}
+	return func(ctx context.Context, d []byte, h crypto.Hash) ([]byte, error) {
+		r, err := client.Timestamp(ctx, d, h)
+		if err != nil {
+			return nil, err
+		}
+		return r.Token, nil
+	}
+}
+
+// writeAtomically writes data next to path and renames it into place, so a
+// failure leaves no half-written signature behind.
+func writeAtomically(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".esig-sign-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

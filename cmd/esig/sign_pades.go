@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,7 +13,6 @@ import (
 
 	"esig/signer/cades"
 	"esig/signer/pades"
-	"esig/signer/tsp"
 	"esig/verifier/revocation"
 	"esig/verifier/trust"
 )
@@ -153,14 +150,7 @@ func runSignPAdES(cmd *cobra.Command, f signPAdESFlags, in string) error {
 	}
 	o.Signer, o.Certificate, o.Chain = signer, certs[0], append(certs[1:], chain...)
 	if level >= cades.LevelT {
-		client := &tsp.Client{URL: f.tsa}
-		o.Timestamper = cades.TimestamperFunc(func(ctx context.Context, d []byte, h crypto.Hash) ([]byte, error) {
-			r, err := client.Timestamp(ctx, d, h)
-			if err != nil {
-				return nil, err
-			}
-			return r.Token, nil
-		})
+		o.Timestamper = tsaTimestamper(f.tsa)
 	}
 	if level >= cades.LevelLT {
 		o.Validation = cades.OnlineValidation{Fetcher: revocation.NewHTTPFetcher()}
@@ -173,18 +163,5 @@ func runSignPAdES(cmd *cobra.Command, f signPAdESFlags, in string) error {
 	if err != nil {
 		return err
 	}
-	// Write next to OUT and rename, so that a failure leaves no half file.
-	tmp, err := os.CreateTemp(filepath.Dir(f.out), ".esig-sign-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(signed); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.out)
+	return writeAtomically(f.out, signed)
 }

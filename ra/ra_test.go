@@ -33,6 +33,7 @@ type clock struct {
 
 func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *clock) set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // newRA builds an RA over a real server's store and CA, with its own clock.
 func newRA(t *testing.T) (*ra.RA, *apitest.Env, *clock) {
@@ -255,7 +256,7 @@ func TestExpiringCertificatesAnnouncedOnce(t *testing.T) {
 	if n, err := r.AnnounceExpiring(ctx); err != nil || n != 0 {
 		t.Fatalf("announced %d (%v) two years before expiry", n, err)
 	}
-	c.t = cert.NotAfter.Add(-29 * 24 * time.Hour)
+	c.set(cert.NotAfter.Add(-29 * 24 * time.Hour))
 	if n, err := r.AnnounceExpiring(ctx); err != nil || n < 1 {
 		t.Fatalf("announced %d (%v) 29 days before expiry", n, err)
 	}

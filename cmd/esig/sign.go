@@ -116,6 +116,34 @@ func openSigningKey(key, module, passphraseFile string) (crypto.Signer, error) {
 	return signer, nil
 }
 
+// signingIdentity is what every sign command signs with: the key, its
+// certificate and the CA certificates to carry.
+type signingIdentity struct {
+	signer crypto.Signer
+	cert   *x509.Certificate
+	chain  []*x509.Certificate
+}
+
+// loadSigningIdentity reads --cert (the signer first; any more
+// certificates in the file join the chain), --chain and --key.
+func loadSigningIdentity(key, cert, chainFile, module, passphraseFile string) (*signingIdentity, error) {
+	certs, err := trust.LoadFile(cert)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--cert: %w", err)}
+	}
+	var chain []*x509.Certificate
+	if chainFile != "" {
+		if chain, err = trust.LoadFile(chainFile); err != nil {
+			return nil, usageError{fmt.Errorf("--chain: %w", err)}
+		}
+	}
+	signer, err := openSigningKey(key, module, passphraseFile)
+	if err != nil {
+		return nil, err
+	}
+	return &signingIdentity{signer: signer, cert: certs[0], chain: append(certs[1:], chain...)}, nil
+}
+
 func runSignCAdES(cmd *cobra.Command, f signCAdESFlags, in string) error {
 	if f.key == "" || f.cert == "" || f.out == "" {
 		return usageError{errors.New("sign cades: --key, --cert and -o are required")}
@@ -131,17 +159,7 @@ func runSignCAdES(cmd *cobra.Command, f signCAdESFlags, in string) error {
 	if level >= cades.LevelT && f.tsa == "" {
 		return usageError{fmt.Errorf("sign cades: level %s needs --tsa", level)}
 	}
-	certs, err := trust.LoadFile(f.cert)
-	if err != nil {
-		return usageError{fmt.Errorf("--cert: %w", err)}
-	}
-	var chain []*x509.Certificate
-	if f.chain != "" {
-		if chain, err = trust.LoadFile(f.chain); err != nil {
-			return usageError{fmt.Errorf("--chain: %w", err)}
-		}
-	}
-	signer, err := openSigningKey(f.key, f.module, f.passphraseFile)
+	id, err := loadSigningIdentity(f.key, f.cert, f.chain, f.module, f.passphraseFile)
 	if err != nil {
 		return err
 	}
@@ -151,7 +169,7 @@ func runSignCAdES(cmd *cobra.Command, f signCAdESFlags, in string) error {
 	}
 	defer content.Close()
 
-	o := cades.Options{Signer: signer, Certificate: certs[0], Chain: append(certs[1:], chain...),
+	o := cades.Options{Signer: id.signer, Certificate: id.cert, Chain: id.chain,
 		Hash: h, PSS: f.pss, Detached: f.detached, Level: level}
 	if level >= cades.LevelT {
 		o.Timestamper = tsaTimestamper(f.tsa)
@@ -281,21 +299,11 @@ func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
 			return usageError{err}
 		}
 	}
-	certs, err := trust.LoadFile(f.cert)
-	if err != nil {
-		return usageError{fmt.Errorf("--cert: %w", err)}
-	}
-	var chain []*x509.Certificate
-	if f.chain != "" {
-		if chain, err = trust.LoadFile(f.chain); err != nil {
-			return usageError{fmt.Errorf("--chain: %w", err)}
-		}
-	}
 	policy, err := f.signaturePolicy()
 	if err != nil {
 		return usageError{err}
 	}
-	signer, err := openSigningKey(f.key, f.module, f.passphraseFile)
+	id, err := loadSigningIdentity(f.key, f.cert, f.chain, f.module, f.passphraseFile)
 	if err != nil {
 		return err
 	}
@@ -303,7 +311,7 @@ func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
 	if name == "" {
 		name = filepath.Base(in)
 	}
-	o := xades.Options{Signer: signer, Certificate: certs[0], Chain: append(certs[1:], chain...), Hash: h, PSS: f.pss,
+	o := xades.Options{Signer: id.signer, Certificate: id.cert, Chain: id.chain, Hash: h, PSS: f.pss,
 		Packaging: packaging, Level: level, SigningCertificateV1: f.v1, ClaimedRoles: f.roles, Policy: policy,
 		Name: name, MimeType: f.mimeType}
 	if level >= xades.LevelT {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"esig/signer/cades"
 	"esig/signer/pades"
 	"esig/verifier/revocation"
-	"esig/verifier/trust"
 )
 
 type signPAdESFlags struct {
@@ -134,21 +132,11 @@ func runSignPAdES(cmd *cobra.Command, f signPAdESFlags, in string) error {
 	if !strings.HasPrefix(string(pdf[:min(len(pdf), 5)]), "%PDF-") {
 		return usageError{fmt.Errorf("sign pades: %s is not a PDF (no %%PDF- header)", in)}
 	}
-	certs, err := trust.LoadFile(f.cert)
-	if err != nil {
-		return usageError{fmt.Errorf("--cert: %w", err)}
-	}
-	var chain []*x509.Certificate
-	if f.chain != "" {
-		if chain, err = trust.LoadFile(f.chain); err != nil {
-			return usageError{fmt.Errorf("--chain: %w", err)}
-		}
-	}
-	signer, err := openSigningKey(f.key, f.module, f.passphraseFile)
+	id, err := loadSigningIdentity(f.key, f.cert, f.chain, f.module, f.passphraseFile)
 	if err != nil {
 		return err
 	}
-	o.Signer, o.Certificate, o.Chain = signer, certs[0], append(certs[1:], chain...)
+	o.Signer, o.Certificate, o.Chain = id.signer, id.cert, id.chain
 	if level >= cades.LevelT {
 		o.Timestamper = tsaTimestamper(f.tsa)
 	}

@@ -47,6 +47,21 @@ func scanCertificate(row scanner, extra ...any) (*store.Certificate, error) {
 	return &c, nil
 }
 
+// pageWindow turns a 1-based page and a page size into LIMIT and OFFSET:
+// size defaults to DefaultPageSize and is capped at MaxPageSize; ok is
+// false for a page so far out that its offset would overflow.
+func pageWindow(page, size int) (limit, offset int, ok bool) {
+	page = max(page, 1)
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	size = min(size, MaxPageSize)
+	if page-1 > math.MaxInt32/size {
+		return 0, 0, false
+	}
+	return size, (page - 1) * size, true
+}
+
 // InsertCertificate stores a newly issued certificate (Status empty or
 // valid) with its audit event; ErrDuplicate if the serial is taken.
 func (s *Store) InsertCertificate(ctx context.Context, c *store.Certificate, ev audit.Event) error {
@@ -161,15 +176,10 @@ func (s *Store) ListCertificates(ctx context.Context, f store.ListFilter) ([]*st
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	page, size := max(f.Page, 1), f.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
-	}
-	size = min(size, MaxPageSize)
-	if page-1 > math.MaxInt32/size {
+	size, offset, ok := pageWindow(f.Page, f.PageSize)
+	if !ok {
 		return nil, 0, fmt.Errorf("%s: list certificates: ListFilter.Page %d is out of range", s.d.Name, f.Page)
 	}
-	offset := (page - 1) * size
 
 	// COUNT(*) OVER () is computed before LIMIT, so one statement (one
 	// snapshot) yields the page and the total together.

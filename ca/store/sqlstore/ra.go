@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -249,16 +248,12 @@ func (s *Store) ListApplications(ctx context.Context, f store.ApplicationFilter)
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	page, size := max(f.Page, 1), f.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
-	}
-	size = min(size, MaxPageSize)
-	if page-1 > math.MaxInt32/size {
+	size, offset, ok := pageWindow(f.Page, f.PageSize)
+	if !ok {
 		return nil, 0, fmt.Errorf("%s: list applications: page %d is out of range", s.d.Name, f.Page)
 	}
 	rows, err := s.read.QueryContext(ctx, s.q(`SELECT `+applicationColumns+` FROM applications`+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
-		append(args, size, (page-1)*size)...)
+		append(args, size, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: list applications: %w", s.d.Name, err)
 	}

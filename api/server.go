@@ -67,6 +67,9 @@ type Server struct {
 	routes  []Route
 	handler http.Handler
 	limiter *rateLimiter
+	// ocspCounters are the OCSP outcome counters by outcome, read-only
+	// after New.
+	ocspCounters map[string]prometheus.Counter
 }
 
 // Route is one endpoint. Scope "" means public.
@@ -98,6 +101,10 @@ func New(d Deps) (*Server, error) {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{d: d, auth: auth.NewAuthenticator(d.Store, 5*time.Second), metrics: newMetrics(d.Registry), limiter: newRateLimiter(d.RateLimit, d.RateBurst)}
+	s.ocspCounters = make(map[string]prometheus.Counter, len(ocspOutcomes))
+	for _, o := range ocspOutcomes {
+		s.ocspCounters[o] = s.metrics.OCSP.WithLabelValues(o)
+	}
 	s.routes = []Route{
 		{"POST", "/v1/certificates", auth.ScopeIssue, s.issueCertificate, false},
 		{"GET", "/v1/certificates", auth.ScopeRead, s.listCertificates, false},
@@ -222,6 +229,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // the body size limit, and authentication with the route's scope.
 func (s *Server) wrap(rt Route) http.Handler {
 	name := rt.Method + " " + rt.Pattern
+	rm := s.metrics.forRoute(name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -232,14 +240,19 @@ func (s *Server) wrap(rt Route) http.Handler {
 					writeProblem(sw, Problem{Type: ProblemInternal, Status: http.StatusInternalServerError})
 				}
 			}
-			s.metrics.observe(name, sw.status, time.Since(start))
+			elapsed := time.Since(start)
+			rm.observe(sw.status, elapsed)
 			level := slog.LevelDebug
 			if sw.status >= 500 {
 				level = slog.LevelError
 			} else if sw.status >= 400 {
 				level = slog.LevelInfo
 			}
-			s.d.Log.Log(r.Context(), level, "request", "route", name, "status", sw.status, "duration", time.Since(start), "actor", actor(r))
+			// Checked first: the attributes cost allocations even when the
+			// record is then dropped.
+			if s.d.Log.Enabled(r.Context(), level) {
+				s.d.Log.Log(r.Context(), level, "request", "route", name, "status", sw.status, "duration", elapsed, "actor", actor(r))
+			}
 		}()
 		limit := s.d.MaxBodyBytes
 		if rt.Documents {

@@ -47,16 +47,25 @@ func ParseCSR(data []byte) (crypto.PublicKey, error) {
 	return csr.PublicKey, nil
 }
 
-// CheckKey applies the key policy to a subject key: ECDSA on P-256 or P-384,
-// RSA of 2048 to 4096 bits with a sound public exponent and no small factor.
+// CheckKey applies the key policy to a subject key: ECDSA on P-256 or P-384
+// with a private scalar that is not trivially small, RSA of 2048 to 4096
+// bits with a sound public exponent and no small factor.
 func CheckKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256(), elliptic.P384():
-			return nil
+		default:
+			return fmt.Errorf("weak or unsupported key: ECDSA curve %s (accepted: P-256, P-384)", k.Curve.Params().Name)
 		}
-		return fmt.Errorf("weak or unsupported key: ECDSA curve %s (accepted: P-256, P-384)", k.Curve.Params().Name)
+		if d, negated, ok := smallECDSAKey(k); ok {
+			which := ""
+			if negated {
+				which = "the negation of "
+			}
+			return fmt.Errorf("weak key: the ECDSA private key is %s%d, which anyone can compute from the public key", which, d)
+		}
+		return nil
 	case *rsa.PublicKey:
 		bits := k.N.BitLen()
 		if bits < 2048 {

@@ -12,7 +12,9 @@ import (
 	"sync"
 
 	zx509 "github.com/zmap/zcrypto/x509"
-	"github.com/zmap/zlint/v3"
+	// Every lint package registers its lints in init; the root package
+	// imports them all.
+	_ "github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
 )
 
@@ -26,9 +28,43 @@ import (
 // key, the lint issuer and the lint registry are built once: building them
 // per request would dominate the cost of issuance.
 type Linter struct {
-	issuer   *x509.Certificate
-	key      crypto.Signer
-	registry lint.Registry
+	issuer *x509.Certificate
+	key    crypto.Signer
+	lints  *lintSet
+}
+
+// lintSet is the registry's certificate lints and configuration, listed
+// once: zlint's LintCertificateEx sorts every lint name and fills a map of
+// all results for each certificate, of which esig only wants the findings.
+type lintSet struct {
+	lints  []*lint.CertificateLint
+	config lint.Configuration
+}
+
+func newLintSet(r lint.Registry) *lintSet {
+	return &lintSet{lints: r.CertificateLints().Lints(), config: r.GetConfiguration()}
+}
+
+// run executes every lint on c and returns a *LintError naming each one
+// that reported a warning, an error or a fatal finding (a lint that panics
+// is a fatal finding: zlint recovers it).
+func (s *lintSet) run(c *zx509.Certificate) error {
+	var bad []string
+	for _, l := range s.lints {
+		r := l.Execute(c, s.config)
+		if r.Status >= lint.Warn {
+			f := fmt.Sprintf("%s (%s)", l.Name, r.Status)
+			if r.Details != "" {
+				f += ": " + r.Details
+			}
+			bad = append(bad, f)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return &LintError{Lints: bad}
 }
 
 // NewLinter prepares a linter for certificates issued by realIssuer, whose
@@ -51,16 +87,22 @@ func NewLinter(realIssuer *x509.Certificate, realPub crypto.PublicKey) (*Linter,
 	if err != nil {
 		return nil, fmt.Errorf("lint issuer: %w", err)
 	}
-	return &Linter{issuer: issuer, key: key, registry: lintRegistry()}, nil
+	return &Linter{issuer: issuer, key: key, lints: issuanceLints()}, nil
 }
 
-// excludedLints are lints that cannot say anything about a lint copy.
+// excludedLints are lints that cannot say anything about a lint copy, or
+// whose check esig makes itself before it builds one.
 //
 // e_cert_issued_by_compromised_emudhra_ca checks whether the certificate's
 // signature verifies under one leaked ECDSA P-384 key. The lint copy is
 // signed by a throwaway key, so the answer is always no, and the check is a
 // generic P-384 verification that costs more than all other lints together.
-var excludedLints = []string{"e_cert_issued_by_compromised_emudhra_ca"}
+//
+// e_ecdsa_small_private_key looks for an ECDSA private scalar of at most
+// 2^16 (or its negation). CheckKey refuses those keys before Prepare
+// builds anything, from a table of the same range (smallECDSAKey); the
+// lint's walk cost a sixth of an issuance.
+var excludedLints = []string{"e_cert_issued_by_compromised_emudhra_ca", "e_ecdsa_small_private_key"}
 
 // excludedSources are lint families that cannot apply to a certificate
 // esig issues: the CA/Browser Forum's TLS, EV and code-signing
@@ -85,6 +127,14 @@ var lintRegistry = sync.OnceValue(func() lint.Registry {
 	}
 	return r
 })
+
+// issuanceLints and allLints are the two lint sets esig runs: the filtered
+// registry before every issuance, the whole one over certificates signed
+// outside Prepare/Issue.
+var (
+	issuanceLints = sync.OnceValue(func() *lintSet { return newLintSet(lintRegistry()) })
+	allLints      = sync.OnceValue(func() *lintSet { return newLintSet(lint.GlobalRegistry()) })
+)
 
 func throwawayKey(pub crypto.PublicKey) (crypto.Signer, error) {
 	switch k := pub.(type) {
@@ -117,7 +167,7 @@ func (l *Linter) Check(tmpl *x509.Certificate, pub crypto.PublicKey) (*linted, e
 	if err != nil {
 		return nil, fmt.Errorf("lint: parsing the lint certificate: %w", err)
 	}
-	if err := checkResults(zlint.LintCertificateEx(zc, l.registry)); err != nil {
+	if err := l.lints.run(zc); err != nil {
 		return nil, err
 	}
 	var outer struct {
@@ -149,25 +199,6 @@ func signatureHash(alg zx509.SignatureAlgorithm) (crypto.Hash, error) {
 	return 0, fmt.Errorf("lint: unexpected signature algorithm %v", alg)
 }
 
-// checkResults turns warnings, errors and fatals into a *LintError.
-func checkResults(rs *zlint.ResultSet) error {
-	var bad []string
-	for name, r := range rs.Results {
-		if r.Status >= lint.Warn {
-			s := fmt.Sprintf("%s (%s)", name, r.Status)
-			if r.Details != "" {
-				s += ": " + r.Details
-			}
-			bad = append(bad, s)
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	sort.Strings(bad)
-	return &LintError{Lints: bad}
-}
-
 // LintDER runs every zlint lint over an already signed certificate, for
 // certificates the CA signs outside Prepare/Issue (its own root).
 func LintDER(der []byte) error {
@@ -175,5 +206,5 @@ func LintDER(der []byte) error {
 	if err != nil {
 		return fmt.Errorf("lint: %w", err)
 	}
-	return checkResults(zlint.LintCertificateEx(zc, lint.GlobalRegistry()))
+	return allLints().run(zc)
 }

@@ -44,6 +44,14 @@ type responseData struct {
 	Extensions       []pkix.Extension `asn1:"explicit,tag:1,optional"`
 }
 
+// certID is RFC 6960's CertID, as written into a response.
+type certID struct {
+	HashAlgorithm  pkix.AlgorithmIdentifier
+	IssuerNameHash []byte
+	IssuerKeyHash  []byte
+	SerialNumber   *big.Int
+}
+
 type singleResponse struct {
 	CertID     certID
 	Good       asn1.Flag   `asn1:"tag:0,optional"`

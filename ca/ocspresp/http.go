@@ -14,6 +14,10 @@ import (
 // bytes.
 const maxRequestSize = 8 << 10
 
+// contentType is the media type of every answer (RFC 6960 A.2), shared and
+// never modified.
+var contentType = []string{"application/ocsp-response"}
+
 // ServeHTTP serves RFC 6960 appendix A: POST with the DER request as body,
 // or GET with the base64 request (URL-encoded) as the last path element.
 func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -47,8 +51,11 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		r.cfg.Log.Error("ocsp: internal error", "err", err)
 	}
-	w.Header().Set("Content-Type", "application/ocsp-response")
-	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
+	// Header values set directly: the keys are canonical already, and this
+	// is the hottest path of the server.
+	h := w.Header()
+	h["Content-Type"] = contentType
+	h["Content-Length"] = []string{strconv.Itoa(len(resp))}
 	if req.Method == http.MethodGet && err == nil {
 		// RFC 5019: GET answers may be cached by HTTP caches, briefly.
 		w.Header().Set("Cache-Control", "max-age="+strconv.Itoa(int(r.cfg.Validity/2/time.Second))+", public, no-transform, must-revalidate")

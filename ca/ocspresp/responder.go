@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -138,7 +139,7 @@ func (r *Responder) Respond(ctx context.Context, der []byte) ([]byte, error) {
 		r.cfg.Observe("unauthorized")
 		return ocsp.UnauthorizedErrorResponse, nil
 	}
-	serial := fmt.Sprintf("%x", req.serial.Bytes())
+	serial := hex.EncodeToString(req.serial.Bytes())
 	key := cacheKey{serial, req.hash}
 	now := r.cfg.Now()
 	if req.nonce == nil {

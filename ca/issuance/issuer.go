@@ -71,7 +71,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	if !publicKeysEqual(cfg.Cert.PublicKey, cfg.Signer.Public()) {
 		return nil, errors.New("issuer: the signer's key does not match the issuer certificate")
 	}
-	l, err := NewLinter(cfg.Cert, cfg.Signer.Public())
+	l, err := NewLinter(cfg.Signer.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,11 @@ func (i *Issuer) Prepare(p *Profile, req *Request) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuance: encoding subject: %w", err)
 	}
-	skid, err := subjectKeyID(req.PublicKey)
+	spki, err := x509.MarshalPKIXPublicKey(req.PublicKey)
+	if err != nil {
+		return nil, &FieldError{Field: "csr", Reason: "public key cannot be encoded: " + err.Error()}
+	}
+	skid, err := subjectKeyID(spki)
 	if err != nil {
 		return nil, err
 	}
@@ -132,42 +136,45 @@ func (i *Issuer) Prepare(p *Profile, req *Request) (*Token, error) {
 	if notAfter.After(i.cfg.Cert.NotAfter) {
 		return nil, fmt.Errorf("issuance: the certificate would outlive its issuer (issuer expires %s)", i.cfg.Cert.NotAfter.Format(time.RFC3339))
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          req.Serial,
-		RawSubject:            rawSubject,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              p.KeyUsage,
-		BasicConstraintsValid: true,
-		SubjectKeyId:          skid,
-		EmailAddresses:        rec.emails,
-	}
-	for _, oid := range p.Policies {
-		o, err := x509.OIDFromASN1OID(oid)
-		if err != nil {
-			return nil, fmt.Errorf("profile %s: policy %v: %w", p.Name, oid, err)
-		}
-		tmpl.Policies = append(tmpl.Policies, o)
+	body := &certBody{
+		serial:    req.Serial,
+		sigAlg:    i.linter.alg,
+		issuer:    i.cfg.Cert.RawSubject,
+		notBefore: notBefore,
+		notAfter:  notAfter,
+		subject:   rawSubject,
+		spki:      spki,
+		keyUsage:  p.KeyUsage,
+		skid:      skid,
+		akid:      i.cfg.Cert.SubjectKeyId,
+		emails:    rec.emails,
+		policies:  p.Policies,
 	}
 	if p.RevocationInfo {
-		tmpl.OCSPServer = []string{i.cfg.OCSPURL}
-		tmpl.IssuingCertificateURL = []string{i.cfg.CAIssuersURL}
-		tmpl.CRLDistributionPoints = []string{i.cfg.CRLURL(req.Shard)}
+		body.ocsp = []string{i.cfg.OCSPURL}
+		body.caIssuers = []string{i.cfg.CAIssuersURL}
+		body.crlDP = []string{i.cfg.CRLURL(req.Shard)}
 	}
-	if err := addExtKeyUsage(tmpl, p); err != nil {
-		return nil, err
+	if p.CriticalEKU {
+		val, err := asn1.Marshal(p.ExtKeyUsage)
+		if err != nil {
+			return nil, err
+		}
+		body.extra = append(body.extra, pkix.Extension{Id: oidExtKeyUsage, Critical: true, Value: val})
+	} else {
+		body.eku = p.ExtKeyUsage
 	}
 	if p.OCSPNoCheck {
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidOCSPNoCheck, Value: asn1.NullBytes})
+		body.extra = append(body.extra, pkix.Extension{Id: oidOCSPNoCheck, Value: asn1.NullBytes})
 	}
 	if rec.semantics != nil {
 		ext, err := semanticsStatement(rec.semantics)
 		if err != nil {
 			return nil, err
 		}
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
+		body.extra = append(body.extra, ext)
 	}
-	lt, err := i.linter.Check(tmpl, req.PublicKey)
+	lt, err := i.linter.Check(body)
 	if err != nil {
 		return nil, err
 	}
@@ -192,46 +199,24 @@ func (i *Issuer) Issue(t *Token) (*x509.Certificate, error) {
 	if !t.used.CompareAndSwap(false, true) {
 		return nil, errors.New("issuance: token already issued")
 	}
-	h := t.linted.hash.New()
+	alg := t.linted.alg
+	h := alg.hash.New()
 	h.Write(t.linted.tbs)
 	digest := h.Sum(nil)
-	sig, err := i.cfg.Signer.Sign(rand.Reader, digest, t.linted.hash)
+	sig, err := i.cfg.Signer.Sign(rand.Reader, digest, alg.hash)
 	if err != nil {
 		return nil, fmt.Errorf("issuance: signing: %w", err)
 	}
 	if pub, ok := i.cfg.Signer.Public().(*rsa.PublicKey); ok {
-		if err := rsa.VerifyPKCS1v15(pub, t.linted.hash, digest, sig); err != nil {
+		if err := rsa.VerifyPKCS1v15(pub, alg.hash, digest, sig); err != nil {
 			return nil, fmt.Errorf("issuance: the CA key produced a bad signature: %w", err)
 		}
 	}
-	der, err := asn1.Marshal(struct {
-		TBS    asn1.RawValue
-		SigAlg asn1.RawValue
-		Sig    asn1.BitString
-	}{asn1.RawValue{FullBytes: t.linted.tbs}, asn1.RawValue{FullBytes: t.linted.sigAlg}, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
-	if err != nil {
-		return nil, fmt.Errorf("issuance: encoding certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
+	cert, err := x509.ParseCertificate(assemble(t.linted.tbs, alg, sig))
 	if err != nil {
 		return nil, fmt.Errorf("issuance: parsing what was signed: %w", err)
 	}
 	return cert, nil
-}
-
-// addExtKeyUsage writes extendedKeyUsage, as a critical extension when the
-// profile says so (crypto/x509 always writes it non-critical).
-func addExtKeyUsage(tmpl *x509.Certificate, p *Profile) error {
-	if !p.CriticalEKU {
-		tmpl.UnknownExtKeyUsage = p.ExtKeyUsage
-		return nil
-	}
-	val, err := asn1.Marshal(p.ExtKeyUsage)
-	if err != nil {
-		return err
-	}
-	tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{Id: oidExtKeyUsage, Critical: true, Value: val})
-	return nil
 }
 
 // semanticsStatement is the qcStatements extension holding only the ETSI
@@ -253,12 +238,9 @@ func semanticsStatement(semantics asn1.ObjectIdentifier) (pkix.Extension, error)
 }
 
 // subjectKeyID is the leftmost 160 bits of the SHA-256 of the subject
-// public key (RFC 7093, section 2, method 1).
-func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
-	spki, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, fmt.Errorf("issuance: encoding public key: %w", err)
-	}
+// public key (RFC 7093, section 2, method 1), from its DER
+// SubjectPublicKeyInfo.
+func subjectKeyID(spki []byte) ([]byte, error) {
 	var info struct {
 		Algorithm pkix.AlgorithmIdentifier
 		Key       asn1.BitString

@@ -21,6 +21,13 @@ import (
 // esig creates, and an Issuer under the issuing CA.
 func testIssuer(t testing.TB) *Issuer {
 	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return testIssuerWithKey(t, caKey)
+}
+
+// testIssuerWithKey is testIssuer with the issuing CA key given.
+func testIssuerWithKey(t testing.TB, caKey crypto.Signer) *Issuer {
+	t.Helper()
 	now := time.Now()
 	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	root := &x509.Certificate{
@@ -33,7 +40,6 @@ func testIssuer(t testing.TB) *Issuer {
 		t.Fatal(err)
 	}
 	root, _ = x509.ParseCertificate(der)
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ca := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{Country: []string{"PL"}, Organization: []string{"esig test"}, CommonName: "esig test issuing CA"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),

@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/asn1"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	zx509 "github.com/zmap/zcrypto/x509"
 	// Every lint package registers its lints in init; the root package
@@ -20,17 +22,16 @@ import (
 
 // Linter runs zlint over a certificate before the CA signs it.
 //
-// The certificate to lint is signed first by a throwaway key under a lint
-// issuer: a copy of the real issuer certificate (same subject, same subject
-// key identifier, same key type) self-signed by that throwaway key. The lint
-// copy therefore has exactly the TBSCertificate the real one will have, and
-// nothing is ever signed by the CA key before the lints pass. The throwaway
-// key, the lint issuer and the lint registry are built once: building them
-// per request would dominate the cost of issuance.
+// The certificate to lint is the very TBSCertificate the CA will sign,
+// signed first by a throwaway key of the same type as the CA's (so its
+// signature algorithm and encoding are what the real one will be). Nothing
+// is ever signed by the CA key before the lints pass. The throwaway key
+// and the lint set are made once: making them per request would dominate
+// the cost of issuance.
 type Linter struct {
-	issuer *x509.Certificate
-	key    crypto.Signer
-	lints  *lintSet
+	key   crypto.Signer
+	alg   sigAlg
+	lints *lintSet
 }
 
 // lintSet is the registry's certificate lints and configuration, listed
@@ -67,27 +68,18 @@ func (s *lintSet) run(c *zx509.Certificate) error {
 	return &LintError{Lints: bad}
 }
 
-// NewLinter prepares a linter for certificates issued by realIssuer, whose
-// private key is of the same type as realKey's public part.
-func NewLinter(realIssuer *x509.Certificate, realPub crypto.PublicKey) (*Linter, error) {
+// NewLinter prepares a linter for certificates signed by a CA whose public
+// key is realPub.
+func NewLinter(realPub crypto.PublicKey) (*Linter, error) {
+	alg, err := signatureAlgorithm(realPub)
+	if err != nil {
+		return nil, err
+	}
 	key, err := throwawayKey(realPub)
 	if err != nil {
 		return nil, err
 	}
-	tmpl := *realIssuer
-	tmpl.Raw, tmpl.RawTBSCertificate, tmpl.RawSubjectPublicKeyInfo = nil, nil, nil
-	tmpl.Signature = nil
-	tmpl.PublicKey = key.Public()
-	tmpl.AuthorityKeyId = nil // self-signed: Go sets it from the subject key id
-	der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("lint issuer: %w", err)
-	}
-	issuer, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("lint issuer: %w", err)
-	}
-	return &Linter{issuer: issuer, key: key, lints: issuanceLints()}, nil
+	return &Linter{key: key, alg: alg, lints: issuanceLints()}, nil
 }
 
 // excludedLints are lints that cannot say anything about a lint copy, or
@@ -147,56 +139,57 @@ func throwawayKey(pub crypto.PublicKey) (crypto.Signer, error) {
 	}
 }
 
-// linted is a certificate body that passed the lints, split so the real
-// issuer can sign exactly those bytes.
+// linted is a certificate body that passed the lints, ready for the real
+// issuer to sign exactly those bytes.
 type linted struct {
-	tbs    []byte // the DER TBSCertificate
-	sigAlg []byte // the DER AlgorithmIdentifier, equal to the one inside tbs
-	hash   crypto.Hash
+	tbs []byte // the DER TBSCertificate
+	alg sigAlg // the signature algorithm named inside tbs
 }
 
-// Check signs tmpl under the lint issuer and runs the lints. It returns the
-// linted TBSCertificate, or a *LintError naming every lint that reported a
-// warning, an error or a fatal finding.
-func (l *Linter) Check(tmpl *x509.Certificate, pub crypto.PublicKey) (*linted, error) {
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, l.issuer, pub, l.key)
-	if err != nil {
-		return nil, fmt.Errorf("building certificate: %w", err)
+// Check encodes body, signs it with the throwaway key and runs the lints.
+// It returns the linted TBSCertificate, or a *LintError naming every lint
+// that reported a warning, an error or a fatal finding.
+func (l *Linter) Check(body *certBody) (*linted, error) {
+	if string(body.sigAlg.der) != string(l.alg.der) {
+		return nil, errors.New("lint: the certificate names another signature algorithm than the CA key's")
 	}
-	zc, err := zx509.ParseCertificate(der)
+	tbs, err := body.marshal()
+	if err != nil {
+		return nil, err
+	}
+	sig, err := signDigest(l.key, l.alg.hash, tbs)
+	if err != nil {
+		return nil, fmt.Errorf("lint: signing the lint copy: %w", err)
+	}
+	zc, err := zx509.ParseCertificate(assemble(tbs, l.alg, sig))
 	if err != nil {
 		return nil, fmt.Errorf("lint: parsing the lint certificate: %w", err)
 	}
 	if err := l.lints.run(zc); err != nil {
 		return nil, err
 	}
-	var outer struct {
-		TBS    asn1.RawValue
-		SigAlg asn1.RawValue
-		Sig    asn1.BitString
-	}
-	if _, err := asn1.Unmarshal(der, &outer); err != nil {
-		return nil, fmt.Errorf("lint: splitting the lint certificate: %w", err)
-	}
-	h, err := signatureHash(zc.SignatureAlgorithm)
-	if err != nil {
-		return nil, err
-	}
-	return &linted{tbs: outer.TBS.FullBytes, sigAlg: outer.SigAlg.FullBytes, hash: h}, nil
+	return &linted{tbs: tbs, alg: l.alg}, nil
 }
 
-// signatureHash is the digest crypto/x509 pairs with each key type it
-// chooses a signature algorithm for.
-func signatureHash(alg zx509.SignatureAlgorithm) (crypto.Hash, error) {
-	switch alg {
-	case zx509.ECDSAWithSHA256, zx509.SHA256WithRSA:
-		return crypto.SHA256, nil
-	case zx509.ECDSAWithSHA384, zx509.SHA384WithRSA:
-		return crypto.SHA384, nil
-	case zx509.ECDSAWithSHA512, zx509.SHA512WithRSA:
-		return crypto.SHA512, nil
-	}
-	return 0, fmt.Errorf("lint: unexpected signature algorithm %v", alg)
+// signDigest signs the digest of msg under hash with key.
+func signDigest(key crypto.Signer, hash crypto.Hash, msg []byte) ([]byte, error) {
+	h := hash.New()
+	h.Write(msg)
+	return key.Sign(rand.Reader, h.Sum(nil), hash)
+}
+
+// assemble is the DER Certificate made of tbs, its algorithm and sig.
+func assemble(tbs []byte, alg sigAlg, sig []byte) []byte {
+	b := cryptobyte.NewBuilder(make([]byte, 0, len(tbs)+len(alg.der)+len(sig)+16))
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddBytes(tbs)
+		b.AddBytes(alg.der)
+		b.AddASN1(cbasn1.BIT_STRING, func(b *cryptobyte.Builder) {
+			b.AddUint8(0)
+			b.AddBytes(sig)
+		})
+	})
+	return b.BytesOrPanic() // only lengths beyond 2^32 could fail
 }
 
 // LintDER runs every zlint lint over an already signed certificate, for

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"math/big"
 	"strings"
@@ -46,31 +47,36 @@ func TestLinterRefuses(t *testing.T) {
 	iss := testIssuer(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := time.Now().Truncate(time.Second)
-	base := func() *x509.Certificate {
-		skid, _ := subjectKeyID(key.Public())
-		return &x509.Certificate{
-			SerialNumber: big.NewInt(1234567), Subject: pkix.Name{Country: []string{"PL"}, CommonName: "Jan Kowalski"},
-			NotBefore: now, NotAfter: now.Add(365 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-			BasicConstraintsValid: true, SubjectKeyId: skid,
+	spki, _ := x509.MarshalPKIXPublicKey(key.Public())
+	skid, _ := subjectKeyID(spki)
+	name := func(cn string) []byte {
+		der, _ := asn1.Marshal(pkix.Name{Country: []string{"PL"}, CommonName: cn}.ToRDNSequence())
+		return der
+	}
+	base := func() *certBody {
+		return &certBody{
+			serial: big.NewInt(1234567), sigAlg: iss.linter.alg, issuer: iss.Certificate().RawSubject,
+			subject: name("Jan Kowalski"), spki: spki, notBefore: now, notAfter: now.Add(365 * 24 * time.Hour),
+			keyUsage: x509.KeyUsageDigitalSignature, skid: skid, akid: iss.Certificate().SubjectKeyId,
 		}
 	}
-	if _, err := iss.linter.Check(base(), key.Public()); err != nil {
+	if _, err := iss.linter.Check(base()); err != nil {
 		t.Fatalf("the sound base certificate was refused: %v", err)
 	}
 	tests := []struct {
 		name   string
-		modify func(*x509.Certificate)
+		modify func(*certBody)
 		lint   string
 	}{
-		{"trailing space in the subject", func(c *x509.Certificate) { c.Subject.CommonName = "Jan Kowalski " }, "w_subject_dn_trailing_whitespace"},
-		{"certSign on a leaf", func(c *x509.Certificate) { c.KeyUsage |= x509.KeyUsageCertSign }, "e_ext_key_usage_cert_sign_without_ca"},
-		{"no subject key identifier", func(c *x509.Certificate) { c.SubjectKeyId = nil }, "w_ext_subject_key_identifier_missing_sub_cert"},
+		{"trailing space in the subject", func(c *certBody) { c.subject = name("Jan Kowalski ") }, "w_subject_dn_trailing_whitespace"},
+		{"certSign on a leaf", func(c *certBody) { c.keyUsage |= x509.KeyUsageCertSign }, "e_ext_key_usage_cert_sign_without_ca"},
+		{"no subject key identifier", func(c *certBody) { c.skid = nil }, "w_ext_subject_key_identifier_missing_sub_cert"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := base()
 			tt.modify(c)
-			_, err := iss.linter.Check(c, key.Public())
+			_, err := iss.linter.Check(c)
 			var le *LintError
 			if !errors.As(err, &le) || !strings.Contains(strings.Join(le.Lints, "\n"), tt.lint) {
 				t.Fatalf("error %v, want a LintError naming %s", err, tt.lint)

@@ -41,6 +41,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,7 @@ import (
 type options struct {
 	esig, stepCA, cfssl, openssl, xmlsec1 string
 	requests, clients, docs               int
+	ocspRequests, rounds                  int
 	database                              string
 	skips                                 map[string]string
 	markdown                              string
@@ -66,7 +68,9 @@ func main() {
 	flag.StringVar(&o.cfssl, "cfssl", "", "the cfssl binary (empty: left out)")
 	flag.StringVar(&o.openssl, "openssl", "openssl", "the openssl binary (empty: left out)")
 	flag.StringVar(&o.xmlsec1, "xmlsec1", "xmlsec1", "the xmlsec1 binary (empty: left out)")
-	flag.IntVar(&o.requests, "n", 3000, "requests per HTTP workload and system")
+	flag.IntVar(&o.requests, "n", 3000, "issuance requests per round and system")
+	flag.IntVar(&o.ocspRequests, "ocsp-n", 20000, "OCSP requests per round and system")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds per throughput comparison: esig and the peer are measured in turn, round after round, and the medians compared")
 	flag.IntVar(&o.clients, "c", 32, "concurrent clients for the HTTP workloads")
 	flag.IntVar(&o.docs, "docs", 100, "documents per verification workload")
 	flag.StringVar(&o.database, "database", "", "esig's database (ESIG_DATABASE; empty: SQLite in its data directory)")
@@ -80,8 +84,8 @@ func main() {
 		return nil
 	})
 	flag.Parse()
-	if o.esig == "" || o.requests < o.clients || o.clients < 1 || o.docs < 1 {
-		fmt.Fprintln(os.Stderr, "benchpeers: -esig is required; -n must be at least -c, and -c and -docs at least 1")
+	if o.esig == "" || o.requests < o.clients || o.ocspRequests < o.clients || o.clients < 1 || o.docs < 1 || o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "benchpeers: -esig is required; -n and -ocsp-n must be at least -c, and -c, -docs and -rounds at least 1")
 		os.Exit(64)
 	}
 	for _, p := range []*string{&o.esig, &o.stepCA, &o.cfssl, &o.openssl, &o.xmlsec1} {
@@ -123,6 +127,7 @@ type row struct {
 	peer     string // the peer's name
 	figure   string // the peer's figure, or why there is none
 	ratio    float64
+	spread   string  // the lowest and highest ratio of the rounds, if several
 	target   float64 // the least ratio aimed for; 0 none
 }
 
@@ -172,30 +177,31 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func (b *bench) run() error {
-	b.logf("machine: %d cores, %s/%s; %d requests from %d clients per HTTP workload, %d documents per verification",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.clients, b.o.docs)
+	b.logf("machine: %d cores, %s/%s; %d issuance and %d OCSP requests from %d clients per round, %d rounds; %d documents per verification",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.ocspRequests, b.o.clients, b.o.rounds, b.o.docs)
 	if err := b.makeCSRs(256); err != nil {
 		return err
 	}
 	if err := b.startESig(); err != nil {
 		return fmt.Errorf("esig: %w", err)
 	}
-	esigIssue, err := b.issueESig()
-	if err != nil {
+	// A first, untimed run: it fails early if esig cannot issue, and warms
+	// the server up (lint tables, caches) before the rounds.
+	if _, err := b.issueESig(); err != nil {
 		return fmt.Errorf("esig issuance: %w", err)
 	}
-	b.compare("issuance over HTTP (certificates/s)", esigIssue, "step-ca", b.o.stepCA, 3, b.issueStepCA)
-	b.compare("issuance over HTTP (certificates/s)", esigIssue, "cfssl serve", b.o.cfssl, 0, b.issueCFSSL)
+	b.compare("issuance over HTTP (certificates/s)", b.issueESig, "step-ca", b.o.stepCA, 3, b.issueStepCA)
+	b.compare("issuance over HTTP (certificates/s)", b.issueESig, "cfssl serve", b.o.cfssl, 0, b.issueCFSSL)
 
+	var err error
 	if b.leaf, err = b.issueLeaf(); err != nil {
 		return fmt.Errorf("esig: issuing the leaf for OCSP and signatures: %w", err)
 	}
-	esigOCSP, err := b.ocspESig()
-	if err != nil {
+	if _, err := b.ocspESig(); err != nil {
 		return fmt.Errorf("esig OCSP: %w", err)
 	}
-	b.compare("OCSP (answers/s)", esigOCSP, "cfssl ocspserve", b.o.cfssl, 5, b.ocspCFSSL)
-	b.compare("OCSP (answers/s)", esigOCSP, "openssl ocsp", b.o.openssl, 0, b.ocspOpenSSL)
+	b.compare("OCSP (answers/s)", b.ocspESig, "cfssl ocspserve", b.o.cfssl, 5, b.ocspCFSSL)
+	b.compare("OCSP (answers/s)", b.ocspESig, "openssl ocsp", b.o.openssl, 0, b.ocspOpenSSL)
 
 	if err := b.verifications(); err != nil {
 		return err
@@ -212,32 +218,70 @@ type rate struct {
 
 func (r rate) perSecond() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
-// compare measures a peer and adds a throughput row, or a row saying why
-// the peer was left out.
-func (b *bench) compare(workload string, esig rate, peer, bin string, target float64, measure func() (rate, error)) {
-	r := row{workload: workload, esig: fmt.Sprintf("%.0f", esig.perSecond()), peer: peer, target: target}
+// compare measures esig and a peer in turn, -rounds times, and adds a
+// throughput row with the medians and the median of the rounds' ratios, or
+// a row saying why the peer was left out. Taking turns puts both under the
+// same conditions: on a shared machine the speed available drifts by more
+// than the differences measured, and a peer measured minutes after esig
+// would be judged under other conditions.
+func (b *bench) compare(workload string, esig func() (rate, error), peer, bin string, target float64, measure func() (rate, error)) {
+	r := row{workload: workload, peer: peer, target: target}
 	switch {
 	case b.o.skips[peer] != "":
 		r.figure = "not run: " + b.o.skips[peer]
 	case bin == "":
 		r.figure = "not run: no binary given"
-	default:
-		got, err := measure()
-		if err != nil {
-			r.figure = "failed: " + firstLine(err)
-			b.logf("%s, %s: %v", workload, peer, err)
-		} else {
-			r.figure = fmt.Sprintf("%.0f", got.perSecond())
-			r.ratio = esig.perSecond() / got.perSecond()
+	}
+	if r.figure != "" {
+		if e, err := esig(); err == nil {
+			r.esig = fmt.Sprintf("%.0f", e.perSecond())
 		}
+		b.rows = append(b.rows, r)
+		return
+	}
+	var esigs, peers, ratios []float64
+	for round := 1; round <= b.o.rounds; round++ {
+		e, err := esig()
+		if err != nil {
+			r.esig, r.figure = "failed", "esig failed: "+firstLine(err)
+			b.logf("%s, esig: %v", workload, err)
+			b.rows = append(b.rows, r)
+			return
+		}
+		p, err := measure()
+		if err != nil {
+			r.esig, r.figure = fmt.Sprintf("%.0f", e.perSecond()), "failed: "+firstLine(err)
+			b.logf("%s, %s: %v", workload, peer, err)
+			b.rows = append(b.rows, r)
+			return
+		}
+		esigs, peers = append(esigs, e.perSecond()), append(peers, p.perSecond())
+		ratios = append(ratios, e.perSecond()/p.perSecond())
+		b.logf("%s, round %d of %d: esig %.0f/s, %s %.0f/s, ratio %.2f", workload, round, b.o.rounds, e.perSecond(), peer, p.perSecond(), ratios[len(ratios)-1])
+	}
+	r.esig, r.figure = fmt.Sprintf("%.0f", median(esigs)), fmt.Sprintf("%.0f", median(peers))
+	r.ratio = median(ratios)
+	if len(ratios) > 1 {
+		r.spread = fmt.Sprintf("%.2f–%.2fx", slices.Min(ratios), slices.Max(ratios))
 	}
 	b.rows = append(b.rows, r)
+}
+
+// median is the middle value of xs (the mean of the two middle ones for an
+// even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // print writes the table to stdout and, if asked, to a file.
 func (b *bench) print() {
 	var out strings.Builder
-	fmt.Fprintf(&out, "| workload | esig | peer | peer | esig / peer | target |\n|---|---:|---|---:|---:|---|\n")
+	fmt.Fprintf(&out, "| workload | esig | peer | peer | esig / peer | rounds' range | target |\n|---|---:|---|---:|---:|---|---|\n")
 	for _, r := range b.rows {
 		ratio, target := "n/a", ""
 		if r.ratio > 0 {
@@ -253,10 +297,10 @@ func (b *bench) print() {
 			}
 			target = fmt.Sprintf(">= %.0fx: %s", r.target, verdict)
 		}
-		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s | %s |\n", r.workload, r.esig, r.peer, r.figure, ratio, target)
+		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s | %s | %s |\n", r.workload, r.esig, r.peer, r.figure, ratio, r.spread, target)
 	}
-	fmt.Fprintf(&out, "\n%d cores (%s/%s); HTTP workloads: %d requests from %d concurrent clients after a warm-up, the other systems idle; verification: %d documents, times per document.\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.clients, b.o.docs)
+	fmt.Fprintf(&out, "\n%d cores (%s/%s); HTTP workloads: %d issuance or %d OCSP requests from %d concurrent clients after a warm-up, the other systems idle, esig and the peer measured in turn for %d rounds (medians shown); verification: %d documents, times per document.\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.ocspRequests, b.o.clients, b.o.rounds, b.o.docs)
 	fmt.Print(out.String())
 	if b.o.markdown != "" {
 		if err := os.WriteFile(b.o.markdown, []byte(out.String()), 0o644); err != nil {
@@ -796,7 +840,7 @@ func (b *bench) driveOCSP(name, url string) (rate, error) {
 	if resp.Status != ocsp.Good {
 		return rate{}, fmt.Errorf("%s answers status %d, want good", name, resp.Status)
 	}
-	r, err := drive(b.o.requests, b.o.clients, 50, func(int) error {
+	r, err := drive(b.o.ocspRequests, b.o.clients, 50, func(int) error {
 		out, err := post(c, url, "application/ocsp-request", req, nil, http.StatusOK)
 		if err == nil && len(out) == 0 {
 			err = errors.New("empty answer")

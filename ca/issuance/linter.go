@@ -97,7 +97,7 @@ func NewLinter(realPub crypto.PublicKey) (*Linter, error) {
 var excludedLints = []string{"e_cert_issued_by_compromised_emudhra_ca", "e_ecdsa_small_private_key"}
 
 // excludedSources are lint families that cannot apply to a certificate
-// esig issues: the CA/Browser Forum's TLS, EV and code-signing
+// esig issues: the CA/Browser Forum's TLS, EV, code-signing and S/MIME
 // requirements, and the Apple, Chrome and Mozilla root programs (TLS and
 // S/MIME). Profile.Validate refuses the purposes they govern (serverAuth,
 // codeSigning, emailProtection, anyExtendedKeyUsage), so each of their
@@ -105,7 +105,7 @@ var excludedLints = []string{"e_cert_issued_by_compromised_emudhra_ca", "e_ecdsa
 // the cost of issuance. TestProfilesPassEveryLint keeps every profile clean
 // under the full registry, which is what the zlint command runs.
 var excludedSources = lint.SourceList{
-	lint.CABFBaselineRequirements, lint.CABFEVGuidelines, lint.CABFCSBaselineRequirements,
+	lint.CABFBaselineRequirements, lint.CABFEVGuidelines, lint.CABFCSBaselineRequirements, lint.CABFSMIMEBaselineRequirements,
 	lint.AppleRootStorePolicy, lint.ChromeRootStorePolicy, lint.MozillaRootStorePolicy,
 }
 

@@ -129,6 +129,9 @@ type row struct {
 	ratio    float64
 	spread   string  // the lowest and highest ratio of the rounds, if several
 	target   float64 // the least ratio aimed for; 0 none
+	// The servers' CPU time per request (microseconds) and the peer's over
+	// esig's, for the HTTP workloads where /proc tells.
+	esigCPU, peerCPU, cpuRatio float64
 }
 
 // bench holds the run: its directory, the processes it started, the
@@ -141,6 +144,7 @@ type bench struct {
 	rows  []row
 
 	esigURL, token string
+	esigCmd        *exec.Cmd
 	esigData       string
 	csrs           [][]byte // PEM PKCS#10 requests, one key each
 	leaf           *issuedCert
@@ -210,13 +214,20 @@ func (b *bench) run() error {
 	return nil
 }
 
-// rate is a throughput measurement.
+// rate is a throughput measurement, with the CPU time the server spent
+// during it where it could be read.
 type rate struct {
-	n       int
-	elapsed time.Duration
+	n         int
+	elapsed   time.Duration
+	serverCPU time.Duration // 0: not known
 }
 
 func (r rate) perSecond() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// cpuPerRequest is the server's CPU time per request in microseconds, or 0.
+func (r rate) cpuPerRequest() float64 {
+	return float64(r.serverCPU.Microseconds()) / float64(r.n)
+}
 
 // compare measures esig and a peer in turn, -rounds times, and adds a
 // throughput row with the medians and the median of the rounds' ratios, or
@@ -239,7 +250,7 @@ func (b *bench) compare(workload string, esig func() (rate, error), peer, bin st
 		b.rows = append(b.rows, r)
 		return
 	}
-	var esigs, peers, ratios []float64
+	var esigs, peers, ratios, esigCPU, peerCPU, cpuRatios []float64
 	for round := 1; round <= b.o.rounds; round++ {
 		e, err := esig()
 		if err != nil {
@@ -257,7 +268,16 @@ func (b *bench) compare(workload string, esig func() (rate, error), peer, bin st
 		}
 		esigs, peers = append(esigs, e.perSecond()), append(peers, p.perSecond())
 		ratios = append(ratios, e.perSecond()/p.perSecond())
-		b.logf("%s, round %d of %d: esig %.0f/s, %s %.0f/s, ratio %.2f", workload, round, b.o.rounds, e.perSecond(), peer, p.perSecond(), ratios[len(ratios)-1])
+		cpu := ""
+		if e.cpuPerRequest() > 0 && p.cpuPerRequest() > 0 {
+			esigCPU, peerCPU = append(esigCPU, e.cpuPerRequest()), append(peerCPU, p.cpuPerRequest())
+			cpuRatios = append(cpuRatios, p.cpuPerRequest()/e.cpuPerRequest())
+			cpu = fmt.Sprintf("; server CPU per request: esig %.0f µs, %s %.0f µs", e.cpuPerRequest(), peer, p.cpuPerRequest())
+		}
+		b.logf("%s, round %d of %d: esig %.0f/s, %s %.0f/s, ratio %.2f%s", workload, round, b.o.rounds, e.perSecond(), peer, p.perSecond(), ratios[len(ratios)-1], cpu)
+	}
+	if len(cpuRatios) == b.o.rounds {
+		r.esigCPU, r.peerCPU, r.cpuRatio = median(esigCPU), median(peerCPU), median(cpuRatios)
 	}
 	r.esig, r.figure = fmt.Sprintf("%.0f", median(esigs)), fmt.Sprintf("%.0f", median(peers))
 	r.ratio = median(ratios)
@@ -278,28 +298,39 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// verdict says whether ratio reaches target.
+func verdict(ratio, target float64) string {
+	switch {
+	case ratio <= 0:
+		return "not measured"
+	case ratio < target:
+		return "MISSED"
+	}
+	return "met"
+}
+
 // print writes the table to stdout and, if asked, to a file.
 func (b *bench) print() {
 	var out strings.Builder
-	fmt.Fprintf(&out, "| workload | esig | peer | peer | esig / peer | rounds' range | target |\n|---|---:|---|---:|---:|---|---|\n")
+	fmt.Fprintf(&out, "| workload | esig | peer | peer | esig / peer | rounds' range | server CPU per request, esig | peer | peer / esig | target |\n|---|---:|---|---:|---:|---|---:|---:|---:|---|\n")
 	for _, r := range b.rows {
 		ratio, target := "n/a", ""
 		if r.ratio > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.ratio)
 		}
-		if r.target > 0 {
-			verdict := "not measured"
-			if r.ratio > 0 {
-				verdict = "met"
-				if r.ratio < r.target {
-					verdict = "MISSED"
-				}
-			}
-			target = fmt.Sprintf(">= %.0fx: %s", r.target, verdict)
+		esigCPU, peerCPU, cpuRatio := "", "", ""
+		if r.cpuRatio > 0 {
+			esigCPU, peerCPU, cpuRatio = fmt.Sprintf("%.0f µs", r.esigCPU), fmt.Sprintf("%.0f µs", r.peerCPU), fmt.Sprintf("%.2fx", r.cpuRatio)
 		}
-		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s | %s | %s |\n", r.workload, r.esig, r.peer, r.figure, ratio, r.spread, target)
+		if r.target > 0 {
+			target = fmt.Sprintf(">= %.0fx: %s", r.target, verdict(r.ratio, r.target))
+			if r.cpuRatio > 0 {
+				target = fmt.Sprintf(">= %.0fx: throughput %s, server CPU %s", r.target, verdict(r.ratio, r.target), verdict(r.cpuRatio, r.target))
+			}
+		}
+		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.workload, r.esig, r.peer, r.figure, ratio, r.spread, esigCPU, peerCPU, cpuRatio, target)
 	}
-	fmt.Fprintf(&out, "\n%d cores (%s/%s); HTTP workloads: %d issuance or %d OCSP requests from %d concurrent clients after a warm-up, the other systems idle, esig and the peer measured in turn for %d rounds (medians shown); verification: %d documents, times per document.\n",
+	fmt.Fprintf(&out, "\n%d cores (%s/%s); HTTP workloads: %d issuance or %d OCSP requests from %d concurrent clients after a warm-up, the other systems idle, esig and the peer measured in turn for %d rounds (medians shown); server CPU is the user and system time of the server's processes during the timed requests, from /proc, so it leaves out the load generator sharing the machine; verification: %d documents, times per document.\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.ocspRequests, b.o.clients, b.o.rounds, b.o.docs)
 	fmt.Print(out.String())
 	if b.o.markdown != "" {
@@ -402,13 +433,17 @@ func httpClient(conns int, tlsConfig *tls.Config) *http.Client {
 }
 
 // drive makes n calls of do (given the call's index) from `clients`
-// goroutines after `warm` untimed calls, and fails on the first error.
-func drive(n, clients, warm int, do func(i int) error) (rate, error) {
+// goroutines after `warm` untimed calls, and fails on the first error. The
+// CPU time the server process (and its process group) spends during the
+// timed calls is read from /proc: unlike throughput, it does not depend on
+// what else the machine runs, the load generator included.
+func drive(server *exec.Cmd, n, clients, warm int, do func(i int) error) (rate, error) {
 	for i := range warm {
 		if err := do(n + i); err != nil {
 			return rate{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	cpu0, cpuKnown := groupCPU(server)
 	var (
 		next     atomic.Int64
 		failures atomic.Int64
@@ -435,7 +470,65 @@ func drive(n, clients, warm int, do func(i int) error) (rate, error) {
 	if f := failures.Load(); f > 0 {
 		return rate{}, fmt.Errorf("%d of %d requests failed, the first: %v", f, n, first.Load())
 	}
-	return rate{n: n, elapsed: elapsed}, nil
+	r := rate{n: n, elapsed: elapsed}
+	if cpu1, ok := groupCPU(server); ok && cpuKnown {
+		r.serverCPU = cpu1 - cpu0
+	}
+	return r, nil
+}
+
+// clockTick is Linux's USER_HZ, the unit of the CPU times in /proc/*/stat
+// (100 on every architecture Go supports).
+const clockTick = 10 * time.Millisecond
+
+// groupCPU is the user and system CPU time of every live process in the
+// process group led by cmd (start gives each server its own group; some,
+// like openssl ocsp -multi, fork workers), plus what its reaped children
+// used. ok is false where /proc cannot tell.
+func groupCPU(cmd *exec.Cmd) (total time.Duration, ok bool) {
+	if cmd == nil || cmd.Process == nil {
+		return 0, false
+	}
+	pgid := cmd.Process.Pid
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// The command name is in parentheses and may hold spaces; the
+		// fields after it start with the state (field 3 of proc(5)).
+		i := bytes.LastIndexByte(raw, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(raw[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		var pid, pgrp, utime, stime, cutime, cstime int64
+		fmt.Sscan(e.Name(), &pid)
+		fmt.Sscan(f[2], &pgrp)
+		if pgrp != int64(pgid) {
+			continue
+		}
+		fmt.Sscan(f[11], &utime)
+		fmt.Sscan(f[12], &stime)
+		total += time.Duration(utime+stime) * clockTick
+		if pid == int64(pgid) {
+			fmt.Sscan(f[13], &cutime)
+			fmt.Sscan(f[14], &cstime)
+			total += time.Duration(cutime+cstime) * clockTick
+			ok = true
+		}
+	}
+	return total, ok
 }
 
 // post sends body and returns the answer's body if its status is want.
@@ -556,11 +649,11 @@ func (b *bench) startESig() error {
 	if b.o.database != "" {
 		env = append(env, "ESIG_DATABASE="+b.o.database)
 	}
-	_, logPath, err := b.start("esig", env, b.o.esig, "serve", "--data", b.esigData, "--listen", addr)
+	cmd, logPath, err := b.start("esig", env, b.o.esig, "serve", "--data", b.esigData, "--listen", addr)
 	if err != nil {
 		return err
 	}
-	b.esigURL = "http://" + addr
+	b.esigURL, b.esigCmd = "http://"+addr, cmd
 	if err := waitHTTP(httpClient(1, nil), b.esigURL+"/readyz", logPath); err != nil {
 		return err
 	}
@@ -587,7 +680,7 @@ func (b *bench) issueESig() (rate, error) {
 		bodies[i] = b.esigIssueBody(i)
 	}
 	auth := map[string]string{"Authorization": "Bearer " + b.token}
-	r, err := drive(b.o.requests, b.o.clients, 50, func(i int) error {
+	r, err := drive(b.esigCmd, b.o.requests, b.o.clients, 50, func(i int) error {
 		_, err := post(c, b.esigURL+"/v1/certificates", "application/json", bodies[i%len(bodies)], auth, http.StatusCreated)
 		return err
 	})
@@ -750,7 +843,7 @@ func (b *bench) issueStepCA() (rate, error) {
 	for i := range bodies {
 		bodies[i], _ = json.Marshal(map[string]string{"csr": string(b.csrs[i%len(b.csrs)]), "ott": tokens[i]})
 	}
-	r, err := drive(b.o.requests, b.o.clients, warm, func(i int) error {
+	r, err := drive(cmd, b.o.requests, b.o.clients, warm, func(i int) error {
 		_, err := post(c, base+"/1.0/sign", "application/json", bodies[i], nil, http.StatusCreated)
 		return err
 	})
@@ -793,7 +886,7 @@ func (b *bench) issueCFSSL() (rate, error) {
 	for i := range bodies {
 		bodies[i], _ = json.Marshal(map[string]string{"certificate_request": string(b.csrs[i])})
 	}
-	r, err := drive(b.o.requests, b.o.clients, 50, func(i int) error {
+	r, err := drive(cmd, b.o.requests, b.o.clients, 50, func(i int) error {
 		out, err := post(c, base+"/api/v1/cfssl/sign", "application/json", bodies[i%len(bodies)], nil, http.StatusOK)
 		if err == nil && !bytes.Contains(out, []byte(`"success":true`)) {
 			err = fmt.Errorf("cfssl refused: %.300s", out)
@@ -823,7 +916,7 @@ func (b *bench) ocspRequest() ([]byte, *x509.Certificate, error) {
 // parsed and its signature checked; the timed ones only for a 200 with a
 // body, since the load generator shares the machine and checking an ECDSA
 // signature per answer would cost it more than some responders spend.
-func (b *bench) driveOCSP(name, url string) (rate, error) {
+func (b *bench) driveOCSP(name, url string, server *exec.Cmd) (rate, error) {
 	req, issuer, err := b.ocspRequest()
 	if err != nil {
 		return rate{}, err
@@ -840,7 +933,7 @@ func (b *bench) driveOCSP(name, url string) (rate, error) {
 	if resp.Status != ocsp.Good {
 		return rate{}, fmt.Errorf("%s answers status %d, want good", name, resp.Status)
 	}
-	r, err := drive(b.o.ocspRequests, b.o.clients, 50, func(int) error {
+	r, err := drive(server, b.o.ocspRequests, b.o.clients, 50, func(int) error {
 		out, err := post(c, url, "application/ocsp-request", req, nil, http.StatusOK)
 		if err == nil && len(out) == 0 {
 			err = errors.New("empty answer")
@@ -853,7 +946,7 @@ func (b *bench) driveOCSP(name, url string) (rate, error) {
 	return r, err
 }
 
-func (b *bench) ocspESig() (rate, error) { return b.driveOCSP("esig", b.esigURL+"/ocsp") }
+func (b *bench) ocspESig() (rate, error) { return b.driveOCSP("esig", b.esigURL+"/ocsp", b.esigCmd) }
 
 // ocspCFSSL signs the leaf's "good" answer once with cfssl ocspsign, as
 // cfssl deployments do, and has cfssl ocspserve serve it.
@@ -894,7 +987,7 @@ func (b *bench) ocspCFSSL() (rate, error) {
 	if err := waitTCP(addr, logPath); err != nil {
 		return rate{}, err
 	}
-	return b.driveOCSP("cfssl ocspserve", "http://"+addr+"/")
+	return b.driveOCSP("cfssl ocspserve", "http://"+addr+"/", cmd)
 }
 
 // ocspOpenSSL runs openssl ocsp as a responder over an index holding the
@@ -926,7 +1019,7 @@ func (b *bench) ocspOpenSSL() (rate, error) {
 	if err := waitTCP(addr, logPath); err != nil {
 		return rate{}, err
 	}
-	return b.driveOCSP("openssl ocsp", "http://"+addr+"/")
+	return b.driveOCSP("openssl ocsp", "http://"+addr+"/", cmd)
 }
 
 // waitTCP waits until something listens at addr.

@@ -153,6 +153,7 @@ func (a *App) open(ctx context.Context) error {
 	a.CRL, err = crl.New(crl.Config{
 		Store: a.Store, Issuer: a.Hierarchy.Issuing, Signer: a.Hierarchy.Signer, Shards: cfg.CRL.Shards,
 		Validity: cfg.CRL.Validity, URL: func(shard int) string { return CRLURL(cfg.BaseURL, shard) }, Log: a.Log,
+		LeaseTTL: cfg.CRL.LeaseTTL,
 	})
 	if err != nil {
 		return err

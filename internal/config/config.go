@@ -58,6 +58,10 @@ type CRL struct {
 	Shards   int           `yaml:"shards" env:"ESIG_CRL_SHARDS"`
 	Validity time.Duration `yaml:"validity" env:"ESIG_CRL_VALIDITY"`
 	Refresh  time.Duration `yaml:"refresh" env:"ESIG_CRL_REFRESH"` // how often due shards are looked for
+	// LeaseTTL is how long a replica's lease on a shard lasts: the longest
+	// a replica that dies while regenerating a shard keeps the others from
+	// regenerating it.
+	LeaseTTL time.Duration `yaml:"leaseTTL" env:"ESIG_CRL_LEASE_TTL"`
 }
 
 // OCSP settings.
@@ -135,7 +139,7 @@ func Default() Config {
 		Data:   "./esig-data",
 		Listen: "127.0.0.1:8080",
 		CA:     CA{KeyType: "ecdsa-p256", Organization: "esig", Country: "PL"},
-		CRL:    CRL{Shards: 16, Validity: 24 * time.Hour, Refresh: time.Minute},
+		CRL:    CRL{Shards: 16, Validity: 24 * time.Hour, Refresh: time.Minute, LeaseTTL: 10 * time.Second},
 		OCSP:   OCSP{Validity: 4 * time.Hour, Propagation: 2 * time.Second, MaxCached: 200_000},
 		TSA:    TSA{Policy: "0.4.0.2023.1.1"},
 		RA:     RA{ApplicationTTL: 7 * 24 * time.Hour, TokenTTL: 72 * time.Hour, Interval: 5 * time.Second},
@@ -245,6 +249,11 @@ func (c *Config) Resolve() error {
 		return fmt.Errorf("config: crl.shards %d outside 1..1024", c.CRL.Shards)
 	case c.CRL.Validity < time.Hour:
 		return fmt.Errorf("config: crl.validity %v is shorter than an hour", c.CRL.Validity)
+	case c.CRL.LeaseTTL < time.Second || c.CRL.LeaseTTL > 10*time.Minute:
+		// Under a second a slow signature (an HSM, a loaded machine) could
+		// outlast its own lease; past minutes a dead replica would hold a
+		// shard back for longer than a CRL may be late.
+		return fmt.Errorf("config: crl.leaseTTL %v outside 1s..10m", c.CRL.LeaseTTL)
 	case c.OCSP.Validity < time.Minute:
 		return fmt.Errorf("config: ocsp.validity %v is shorter than a minute", c.OCSP.Validity)
 	case c.RA.ApplicationTTL < time.Minute || c.RA.TokenTTL < time.Minute:

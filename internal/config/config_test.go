@@ -49,9 +49,22 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
-	c := Default()
-	c.CRL.Shards = 0
-	if err := c.Resolve(); err == nil || !strings.Contains(err.Error(), "crl.shards") {
-		t.Fatalf("Resolve error = %v, want one naming crl.shards", err)
+	for name, tt := range map[string]struct {
+		change func(*Config)
+		want   string
+	}{
+		"no shards":       {func(c *Config) { c.CRL.Shards = 0 }, "crl.shards"},
+		"short lease":     {func(c *Config) { c.CRL.LeaseTTL = 100 * time.Millisecond }, "crl.leaseTTL"},
+		"very long lease": {func(c *Config) { c.CRL.LeaseTTL = time.Hour }, "crl.leaseTTL"},
+	} {
+		c := Default()
+		tt.change(&c)
+		if err := c.Resolve(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Resolve error = %v, want one naming %s", name, err, tt.want)
+		}
+	}
+	c, err := Load("", []string{"ESIG_CRL_LEASE_TTL=30s", "ESIG_DATA=" + t.TempDir()})
+	if err != nil || c.CRL.LeaseTTL != 30*time.Second {
+		t.Fatalf("ESIG_CRL_LEASE_TTL=30s gave %v, %v", c.CRL.LeaseTTL, err)
 	}
 }

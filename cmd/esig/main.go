@@ -8,6 +8,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	// The first garbage collection waits for a 16 MiB heap: without it
+	// every esig process collected while the CA's libraries initialised,
+	// a tenth of a one-document verify (see the package).
+	_ "esig/cmd/esig/internal/startheap"
 )
 
 // rootCmd is the top of the command tree. Every subcommand registers itself

@@ -433,9 +433,5 @@ func verifyData(ctx context.Context, cfg verifier.Config, data []byte, parts []d
 	if err != nil {
 		return nil, err
 	}
-	res, err := document.Verify(ctx, eng, data, parts, pol)
-	if err != nil {
-		return nil, err
-	}
-	return res.Report, nil
+	return document.VerifyReport(ctx, eng, data, parts, pol)
 }

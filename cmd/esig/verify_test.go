@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -352,5 +354,43 @@ func TestCLISignXAdESWithTokenKey(t *testing.T) {
 	}
 	if stdout, stderr, code := runESig(t, append(c.verifyArgs(), sig)...); code != 0 {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestCLIVerifyStartsWithoutCollecting: package startheap initialises
+// before the libraries whose initialisers allocate the most (its doc
+// says why that matters), and a one-document esig verify then runs no
+// garbage collection at all.
+func TestCLIVerifyStartsWithoutCollecting(t *testing.T) {
+	c := newCLIPKI(t)
+	sig := filepath.Join(t.TempDir(), "wniosek.p7m")
+	if _, stderr, code := runESig(t, "sign", "cades", "--key", c.leaf.KeyPath, "--cert", c.leaf.CertPath, "--chain", c.ChainFile(), c.doc, "-o", sig); code != 0 {
+		t.Fatalf("sign: exit %d: %s", code, stderr)
+	}
+	cmd := exec.Command(esigBin, append(c.verifyArgs(), sig)...)
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1,gctrace=1")
+	cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") })
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("verify: %v\n%s", err, stderr.String())
+	}
+	order := map[string]int{}
+	for i, line := range strings.Split(stderr.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
+			order[f[1]] = i + 1
+		}
+		if strings.HasPrefix(line, "gc ") {
+			t.Errorf("a one-document verify collected garbage: %s", line)
+		}
+	}
+	first := order["esig/cmd/esig/internal/startheap"]
+	if first == 0 {
+		t.Fatalf("no init of startheap in the trace:\n%s", stderr.String())
+	}
+	for _, heavy := range []string{"github.com/weppos/publicsuffix-go/publicsuffix", "github.com/zmap/zlint/v3/lint", "github.com/prometheus/client_golang/prometheus", "esig/verifier/report"} {
+		if at, ok := order[heavy]; ok && at < first {
+			t.Errorf("%s initialises before startheap", heavy)
+		}
 	}
 }

@@ -85,6 +85,22 @@ func Detect(data []byte) Kind {
 
 // Verify verifies data with eng under pol (nil: policy.DefaultValidation).
 func Verify(ctx context.Context, eng *verifier.Engine, data []byte, detached []Part, pol *policy.Validation) (*Result, error) {
+	return verifyDocument(ctx, eng, data, detached, pol, true)
+}
+
+// VerifyReport is Verify for a caller that needs the report alone (esig
+// verify): the report is the same, but Result's CMS fields are left out,
+// and reading them meant parsing a CMS file a second time.
+func VerifyReport(ctx context.Context, eng *verifier.Engine, data []byte, detached []Part, pol *policy.Validation) (*report.Report, error) {
+	res, err := verifyDocument(ctx, eng, data, detached, pol, false)
+	if err != nil {
+		return nil, err
+	}
+	return res.Report, nil
+}
+
+// verifyDocument is Verify; withCMS says whether to fill CMSContent and CMSSigner.
+func verifyDocument(ctx context.Context, eng *verifier.Engine, data []byte, detached []Part, pol *policy.Validation, withCMS bool) (*Result, error) {
 	if pol == nil {
 		pol = policy.DefaultValidation()
 	}
@@ -128,7 +144,9 @@ func Verify(ctx context.Context, eng *verifier.Engine, data []byte, detached []P
 			return nil, fmt.Errorf("a CMS signature covers one detached content, %d were given", len(detached))
 		}
 		res.Report = cades.Verify(ctx, eng, data, content)
-		res.CMSContent, res.CMSSigner = cmsContent(data, res.Report)
+		if withCMS {
+			res.CMSContent, res.CMSSigner = cmsContent(data, res.Report)
+		}
 	}
 	for _, s := range res.Report.Signatures {
 		if !pol.AcceptsFormat(s.Format) {

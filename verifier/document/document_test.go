@@ -6,14 +6,20 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 
 	"esig/internal/testpki"
+	csigner "esig/signer/cades"
+	psigner "esig/signer/pades"
 	xsign "esig/signer/xades"
 	"esig/verifier"
+	"esig/verifier/pades/padestest"
 	"esig/verifier/policy"
 	"esig/verifier/report"
 	"esig/verifier/revocation"
@@ -177,4 +183,85 @@ func hasWarning(s *report.Signature, part string) bool {
 		}
 	}
 	return false
+}
+
+// TestVerifyReportIsVerifysReport: the report alone is the report Verify
+// makes, for CMS (attached, whose content Verify reads again, and
+// detached), XML and PDF, on engines set to the same time.
+func TestVerifyReportIsVerifysReport(t *testing.T) {
+	pki := testpki.New(t)
+	leaf := pki.Leaf(t, testpki.LeafOptions{})
+	cades := func(detached bool) []byte {
+		var out bytes.Buffer
+		err := csigner.Sign(context.Background(), bytes.NewReader([]byte("umowa")), &out, csigner.Options{
+			Signer: leaf.Key, Certificate: leaf.Cert, Chain: []*x509.Certificate{pki.CA.Cert}, Detached: detached})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	xml, err := xsign.Sign(context.Background(), []byte(document), xsign.Options{
+		Signer: leaf.Key, Certificate: leaf.Cert, Chain: []*x509.Certificate{pki.CA.Cert, pki.Root.Cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := psigner.Sign(context.Background(), padestest.Document(t, padestest.Spec{}), psigner.Options{
+		Signer: leaf.Key, Certificate: leaf.Cert, Chain: []*x509.Certificate{pki.CA.Cert, pki.Root.Cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := trust.NewAnchors()
+	anchors.Add(pki.Root.Cert)
+	// One time and one fetcher for both: the test PKI makes its CRLs and
+	// OCSP answers when asked, and two fetches a second apart differ.
+	at, fetcher := time.Now(), revocation.NewShared(revocation.NewHTTPFetcher())
+	engine := func() *verifier.Engine {
+		eng, err := verifier.New(verifier.Config{Anchors: anchors, Time: at, Fetcher: fetcher})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng
+	}
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		detached []Part
+		want     report.Indication
+	}{
+		{"CAdES attached", cades(false), nil, report.TotalPassed},
+		{"CAdES detached", cades(true), []Part{Bytes("umowa.txt", []byte("umowa"))}, report.TotalPassed},
+		{"CAdES detached, wrong content", cades(true), []Part{Bytes("umowa.txt", []byte("umowa?"))}, report.TotalFailed},
+		{"not a signature", []byte("umowa"), nil, report.TotalFailed},
+		{"XAdES", xml, nil, report.TotalPassed},
+		{"PAdES", pdf, nil, report.TotalPassed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			full, err := Verify(context.Background(), engine(), tc.data, tc.detached, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone, err := VerifyReport(context.Background(), engine(), tc.data, tc.detached, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(full.Report, alone) {
+				a, _ := json.MarshalIndent(full.Report, "", " ")
+				b, _ := json.MarshalIndent(alone, "", " ")
+				t.Fatalf("Verify's report\n%s\nVerifyReport's\n%s", a, b)
+			}
+			if alone.Indication != tc.want {
+				t.Fatalf("%s, want %s: the case tests less than it says", alone.Indication, tc.want)
+			}
+		})
+	}
+	res, err := Verify(context.Background(), engine(), cades(false), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.CMSContent) != "umowa" || res.CMSSigner == nil || !res.CMSSigner.Equal(leaf.Cert) {
+		t.Fatalf("Verify no longer reads the CMS content (%q) and signer (%v)", res.CMSContent, res.CMSSigner)
+	}
+	if _, err := VerifyReport(context.Background(), engine(), cades(true), []Part{Bytes("a", nil), Bytes("b", nil)}, nil); err == nil {
+		t.Fatal("VerifyReport took two detached contents for a CMS signature")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -118,34 +119,37 @@ type IndexEntry struct {
 //go:embed index.tmpl
 var indexFS embed.FS
 
-var indexTemplate = template.Must(template.New("index.tmpl").Funcs(template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
-	"href": func(name, ext string) string { return url.PathEscape(name + ext) },
-	"class": func(i Indication) string {
-		switch i {
-		case TotalPassed:
-			return "passed"
-		case TotalFailed:
-			return "failed"
-		}
-		return "indeterminate"
-	},
-	"formats": func(r *Report) string {
-		var out []string
-		for _, s := range r.Signatures {
-			if !slices.Contains(out, s.Format) {
-				out = append(out, s.Format)
+// indexTemplate is parsed on first use, like htmlTemplate.
+var indexTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("index.tmpl").Funcs(template.FuncMap{
+		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
+		"href": func(name, ext string) string { return url.PathEscape(name + ext) },
+		"class": func(i Indication) string {
+			switch i {
+			case TotalPassed:
+				return "passed"
+			case TotalFailed:
+				return "failed"
 			}
-		}
-		return strings.Join(out, ", ")
-	},
-}).ParseFS(indexFS, "index.tmpl"))
+			return "indeterminate"
+		},
+		"formats": func(r *Report) string {
+			var out []string
+			for _, s := range r.Signatures {
+				if !slices.Contains(out, s.Format) {
+					out = append(out, s.Format)
+				}
+			}
+			return strings.Join(out, ", ")
+		},
+	}).ParseFS(indexFS, "index.tmpl"))
+})
 
 // WriteIndexHTML writes the summary page of a report directory: the counts
 // and, per file, its result with links to NAME.html, NAME.json and
 // NAME.xml beside the page. It needs no external resources.
 func WriteIndexHTML(w io.Writer, entries []IndexEntry, s Summary, validationTime time.Time) error {
-	return indexTemplate.Execute(w, struct {
+	return indexTemplate().Execute(w, struct {
 		Entries        []IndexEntry
 		Summary        Summary
 		ValidationTime time.Time

@@ -24,7 +24,7 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var der []byte
 	switch req.Method {
 	case http.MethodPost:
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxRequestSize))
+		body, err := readBody(w, req)
 		if err != nil {
 			http.Error(w, "OCSP request too large or unreadable", http.StatusRequestEntityTooLarge)
 			return
@@ -61,4 +61,20 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Cache-Control", "max-age="+strconv.Itoa(int(r.cfg.Validity/2/time.Second))+", public, no-transform, must-revalidate")
 	}
 	_, _ = w.Write(resp)
+}
+
+// readBody reads a POSTed request of at most maxRequestSize bytes. With a
+// Content-Length (what OCSP clients send) it reads into a buffer of exactly
+// that size instead of growing one.
+func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, req.Body, maxRequestSize)
+	n := req.ContentLength
+	if n <= 0 || n > maxRequestSize {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }

@@ -61,6 +61,10 @@ step_ca=$(go_peer step-ca github.com/smallstep/certificates/cmd/step-ca "$step_c
 cfssl=$(go_peer cfssl github.com/cloudflare/cfssl/cmd/cfssl "$cfssl_version")
 openssl=$(deb_peer openssl openssl)
 xmlsec1=$(deb_peer xmlsec1 xmlsec1)
+# wrk drives the OCSP workloads: a Go client would spend more of the shared
+# machine than the fastest responders do (without it, benchpeers uses one).
+wrk=$(deb_peer wrk wrk)
+if [ -n "$wrk" ]; then args+=(-wrk "$wrk"); fi
 if [ -n "$step_ca" ]; then args+=(-step-ca "$step_ca"); else args+=(-step-ca "" -skip "step-ca=$(cat "$peers/step-ca.skip")"); fi
 if [ -n "$cfssl" ]; then
   args+=(-cfssl "$cfssl")
@@ -76,5 +80,5 @@ else
 fi
 if [ -n "$xmlsec1" ]; then args+=(-xmlsec1 "$xmlsec1"); else args+=(-xmlsec1 "" -skip "xmlsec1 --verify=$(cat "$peers/xmlsec1.skip")"); fi
 
-say "step-ca: ${step_ca:-none}; cfssl: ${cfssl:-none}; openssl: ${openssl:-none}; xmlsec1: ${xmlsec1:-none}"
+say "step-ca: ${step_ca:-none}; cfssl: ${cfssl:-none}; openssl: ${openssl:-none}; xmlsec1: ${xmlsec1:-none}; wrk: ${wrk:-none (Go client)}"
 go run ./tools/benchpeers -esig "$esig" "${args[@]}" "$@"

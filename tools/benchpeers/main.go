@@ -54,6 +54,8 @@ import (
 // options are the command line.
 type options struct {
 	esig, stepCA, cfssl, openssl, xmlsec1 string
+	wrk                                   string
+	ocspSeconds                           int
 	requests, clients, docs               int
 	ocspRequests, rounds                  int
 	database                              string
@@ -68,6 +70,8 @@ func main() {
 	flag.StringVar(&o.cfssl, "cfssl", "", "the cfssl binary (empty: left out)")
 	flag.StringVar(&o.openssl, "openssl", "openssl", "the openssl binary (empty: left out)")
 	flag.StringVar(&o.xmlsec1, "xmlsec1", "xmlsec1", "the xmlsec1 binary (empty: left out)")
+	flag.StringVar(&o.wrk, "wrk", "", "the wrk load generator for the OCSP workloads (empty: the Go client, -ocsp-n requests)")
+	flag.IntVar(&o.ocspSeconds, "ocsp-seconds", 5, "seconds per round of OCSP load with -wrk")
 	flag.IntVar(&o.requests, "n", 3000, "issuance requests per round and system")
 	flag.IntVar(&o.ocspRequests, "ocsp-n", 20000, "OCSP requests per round and system")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds per throughput comparison: esig and the peer are measured in turn, round after round, and the medians compared")
@@ -88,7 +92,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchpeers: -esig is required; -n and -ocsp-n must be at least -c, and -c, -docs and -rounds at least 1")
 		os.Exit(64)
 	}
-	for _, p := range []*string{&o.esig, &o.stepCA, &o.cfssl, &o.openssl, &o.xmlsec1} {
+	for _, p := range []*string{&o.esig, &o.stepCA, &o.cfssl, &o.openssl, &o.xmlsec1, &o.wrk} {
 		if *p == "" {
 			continue
 		}
@@ -205,7 +209,7 @@ func (b *bench) run() error {
 		return fmt.Errorf("esig OCSP: %w", err)
 	}
 	b.compare("OCSP (answers/s)", b.ocspESig, "cfssl ocspserve", b.o.cfssl, 5, b.ocspCFSSL)
-	b.compare("OCSP (answers/s)", b.ocspESig, "openssl ocsp", b.o.openssl, 0, b.ocspOpenSSL)
+	b.compare("OCSP (answers/s)", b.ocspESigGo, "openssl ocsp", b.o.openssl, 0, b.ocspOpenSSL)
 
 	if err := b.verifications(); err != nil {
 		return err
@@ -298,6 +302,14 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// loadGenerators says what drove the HTTP workloads.
+func (b *bench) loadGenerators() string {
+	if b.o.wrk != "" {
+		return fmt.Sprintf("issuance and OCSP against openssl ocsp from Go HTTP clients, OCSP against cfssl ocspserve from wrk (one thread, %d s per round)", b.o.ocspSeconds)
+	}
+	return "both from Go HTTP clients"
+}
+
 // verdict says whether ratio reaches target.
 func verdict(ratio, target float64) string {
 	switch {
@@ -330,8 +342,8 @@ func (b *bench) print() {
 		}
 		fmt.Fprintf(&out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.workload, r.esig, r.peer, r.figure, ratio, r.spread, esigCPU, peerCPU, cpuRatio, target)
 	}
-	fmt.Fprintf(&out, "\n%d cores (%s/%s); HTTP workloads: %d issuance or %d OCSP requests from %d concurrent clients after a warm-up, the other systems idle, esig and the peer measured in turn for %d rounds (medians shown); server CPU is the user and system time of the server's processes during the timed requests, from /proc, so it leaves out the load generator sharing the machine; verification: %d documents, times per document.\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.ocspRequests, b.o.clients, b.o.rounds, b.o.docs)
+	fmt.Fprintf(&out, "\n%d cores (%s/%s); HTTP workloads: %d issuance or %d OCSP requests from %d concurrent clients after a warm-up, the other systems idle, esig and the peer measured in turn for %d rounds (medians shown), %s; server CPU is the user and system time of the server's processes during the timed requests, from /proc, so it leaves out the load generator sharing the machine; verification: %d documents, times per document.\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, b.o.requests, b.o.ocspRequests, b.o.clients, b.o.rounds, b.loadGenerators(), b.o.docs)
 	fmt.Print(out.String())
 	if b.o.markdown != "" {
 		if err := os.WriteFile(b.o.markdown, []byte(out.String()), 0o644); err != nil {
@@ -916,7 +928,7 @@ func (b *bench) ocspRequest() ([]byte, *x509.Certificate, error) {
 // parsed and its signature checked; the timed ones only for a 200 with a
 // body, since the load generator shares the machine and checking an ECDSA
 // signature per answer would cost it more than some responders spend.
-func (b *bench) driveOCSP(name, url string, server *exec.Cmd) (rate, error) {
+func (b *bench) driveOCSP(name, url string, server *exec.Cmd, withWrk bool) (rate, error) {
 	req, issuer, err := b.ocspRequest()
 	if err != nil {
 		return rate{}, err
@@ -933,6 +945,9 @@ func (b *bench) driveOCSP(name, url string, server *exec.Cmd) (rate, error) {
 	if resp.Status != ocsp.Good {
 		return rate{}, fmt.Errorf("%s answers status %d, want good", name, resp.Status)
 	}
+	if withWrk && b.o.wrk != "" {
+		return b.wrkOCSP(name, url, req, server)
+	}
 	r, err := drive(server, b.o.ocspRequests, b.o.clients, 50, func(int) error {
 		out, err := post(c, url, "application/ocsp-request", req, nil, http.StatusOK)
 		if err == nil && len(out) == 0 {
@@ -946,7 +961,84 @@ func (b *bench) driveOCSP(name, url string, server *exec.Cmd) (rate, error) {
 	return r, err
 }
 
-func (b *bench) ocspESig() (rate, error) { return b.driveOCSP("esig", b.esigURL+"/ocsp", b.esigCmd) }
+// wrkOCSP has wrk post req to url from -c connections for -ocsp-seconds,
+// after a one-second warm-up, and fails if any answer was not a 200 or any
+// connection failed. wrk, in C with one thread, costs the shared machine
+// far less per request than a Go HTTP client, which matters most for the
+// responders that answer fastest.
+func (b *bench) wrkOCSP(name, url string, req []byte, server *exec.Cmd) (rate, error) {
+	body := filepath.Join(b.dir, "ocsp-request.der")
+	script := filepath.Join(b.dir, "ocsp-post.lua")
+	if err := os.WriteFile(body, req, 0o600); err != nil {
+		return rate{}, err
+	}
+	lua := fmt.Sprintf("local f = assert(io.open(%q, \"rb\"))\nwrk.method = \"POST\"\nwrk.body = f:read(\"*all\")\nf:close()\nwrk.headers[\"Content-Type\"] = \"application/ocsp-request\"\n", body)
+	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+		return rate{}, err
+	}
+	run := func(seconds int) (string, error) {
+		out, err := runOnce(b.dir, b.o.wrk, "-t1", fmt.Sprintf("-c%d", b.o.clients), fmt.Sprintf("-d%ds", seconds), "-s", script, url)
+		return string(out), err
+	}
+	if out, err := run(1); err != nil {
+		return rate{}, fmt.Errorf("warm-up: %w", err)
+	} else if _, err := parseWrk(out); err != nil {
+		return rate{}, fmt.Errorf("warm-up: %w", err)
+	}
+	cpu0, cpuKnown := groupCPU(server)
+	out, err := run(b.o.ocspSeconds)
+	if err != nil {
+		return rate{}, err
+	}
+	cpu1, ok := groupCPU(server)
+	r, err := parseWrk(out)
+	if err != nil {
+		return rate{}, err
+	}
+	if ok && cpuKnown {
+		r.serverCPU = cpu1 - cpu0
+	}
+	b.logf("%s OCSP (wrk): %.0f/s", name, r.perSecond())
+	return r, nil
+}
+
+// parseWrk reads the request count and duration from wrk's summary and
+// refuses a run with non-2xx answers or socket errors.
+func parseWrk(out string) (rate, error) {
+	var r rate
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.Contains(line, " requests in "):
+			var n int
+			var dur string
+			if _, err := fmt.Sscanf(line, "%d requests in %s", &n, &dur); err != nil {
+				return rate{}, fmt.Errorf("wrk: %q: %w", line, err)
+			}
+			d, err := time.ParseDuration(strings.TrimSuffix(dur, ","))
+			if err != nil {
+				return rate{}, fmt.Errorf("wrk: %q: %w", line, err)
+			}
+			r.n, r.elapsed = n, d
+		case strings.HasPrefix(line, "Non-2xx or 3xx responses:"), strings.HasPrefix(line, "Socket errors:"):
+			return rate{}, fmt.Errorf("wrk: %s", line)
+		}
+	}
+	if r.n == 0 || r.elapsed <= 0 {
+		return rate{}, fmt.Errorf("wrk completed no request:\n%s", out)
+	}
+	return r, nil
+}
+
+func (b *bench) ocspESig() (rate, error) {
+	return b.driveOCSP("esig", b.esigURL+"/ocsp", b.esigCmd, true)
+}
+
+// ocspESigGo is ocspESig driven by the Go client, for comparing with
+// openssl ocsp.
+func (b *bench) ocspESigGo() (rate, error) {
+	return b.driveOCSP("esig", b.esigURL+"/ocsp", b.esigCmd, false)
+}
 
 // ocspCFSSL signs the leaf's "good" answer once with cfssl ocspsign, as
 // cfssl deployments do, and has cfssl ocspserve serve it.
@@ -987,7 +1079,7 @@ func (b *bench) ocspCFSSL() (rate, error) {
 	if err := waitTCP(addr, logPath); err != nil {
 		return rate{}, err
 	}
-	return b.driveOCSP("cfssl ocspserve", "http://"+addr+"/", cmd)
+	return b.driveOCSP("cfssl ocspserve", "http://"+addr+"/", cmd, true)
 }
 
 // ocspOpenSSL runs openssl ocsp as a responder over an index holding the
@@ -1019,7 +1111,10 @@ func (b *bench) ocspOpenSSL() (rate, error) {
 	if err := waitTCP(addr, logPath); err != nil {
 		return rate{}, err
 	}
-	return b.driveOCSP("openssl ocsp", "http://"+addr+"/", cmd)
+	// openssl ocsp answers one request per connection and closes it,
+	// which wrk does not drive (it reports no request at all), so this
+	// row is measured with the Go client, esig's side included.
+	return b.driveOCSP("openssl ocsp", "http://"+addr+"/", cmd, false)
 }
 
 // waitTCP waits until something listens at addr.

@@ -23,18 +23,21 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05 MST")
 		},
-		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
-		"class": func(i Indication) string {
-			switch i {
-			case TotalPassed:
-				return "passed"
-			case TotalFailed:
-				return "failed"
-			}
-			return "indeterminate"
-		},
+		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
+		"class": indicationClass,
 	}).ParseFS(htmlFS, "html.tmpl"))
 })
+
+// indicationClass is the CSS class the HTML pages give an indication.
+func indicationClass(i Indication) string {
+	switch i {
+	case TotalPassed:
+		return "passed"
+	case TotalFailed:
+		return "failed"
+	}
+	return "indeterminate"
+}
 
 // WriteHTML writes reports as one printable HTML document: a summary, then
 // a page per signature with the verdict in words, the signer, the

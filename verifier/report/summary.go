@@ -122,17 +122,9 @@ var indexFS embed.FS
 // indexTemplate is parsed on first use, like htmlTemplate.
 var indexTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("index.tmpl").Funcs(template.FuncMap{
-		"date": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
-		"href": func(name, ext string) string { return url.PathEscape(name + ext) },
-		"class": func(i Indication) string {
-			switch i {
-			case TotalPassed:
-				return "passed"
-			case TotalFailed:
-				return "failed"
-			}
-			return "indeterminate"
-		},
+		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
+		"href":  func(name, ext string) string { return url.PathEscape(name + ext) },
+		"class": indicationClass,
 		"formats": func(r *Report) string {
 			var out []string
 			for _, s := range r.Signatures {

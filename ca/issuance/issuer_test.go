@@ -148,6 +148,27 @@ func TestProfilesRefuseForeignPurposes(t *testing.T) {
 	}
 }
 
+func TestProfilesRefuseUnencodableOIDs(t *testing.T) {
+	for _, tt := range []struct {
+		field string
+		set   func(*Profile, asn1.ObjectIdentifier)
+	}{
+		{"policies", func(p *Profile, oid asn1.ObjectIdentifier) { p.Policies = append(p.Policies, oid) }},
+		{"extKeyUsage", func(p *Profile, oid asn1.ObjectIdentifier) { p.ExtKeyUsage = append(p.ExtKeyUsage, oid) }},
+	} {
+		for _, oid := range []asn1.ObjectIdentifier{{7, 1}, {1, 45}, {1}, {1, 2, -3}} {
+			p := *DefaultProfiles()[ProfilePersonSigning]
+			tt.set(&p, oid)
+			if err := p.Validate(); err == nil || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("%s %v: Validate = %v, want an error naming %s", tt.field, oid, err, tt.field)
+			}
+		}
+	}
+	if err := DefaultProfiles()[ProfilePersonSigning].Validate(); err != nil {
+		t.Fatalf("the built-in profile fails: %v", err)
+	}
+}
+
 func TestCriticalEKUAndNoCheck(t *testing.T) {
 	iss := testIssuer(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -155,7 +155,11 @@ func (l *Linter) Check(body *certBody) (*linted, error) {
 	}
 	tbs, err := body.marshal()
 	if err != nil {
-		return nil, err
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("issuance: encoding the certificate: %w", err)
 	}
 	sig, err := signDigest(l.key, l.alg.hash, tbs)
 	if err != nil {

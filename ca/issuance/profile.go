@@ -126,6 +126,16 @@ func (p *Profile) Validate() error {
 			return fmt.Errorf("profile %s: esig does not issue certificates for %s", p.Name, name)
 		}
 	}
+	for _, list := range []struct {
+		field string
+		oids  []asn1.ObjectIdentifier
+	}{{"policies", p.Policies}, {"extKeyUsage", p.ExtKeyUsage}} {
+		for _, oid := range list.oids {
+			if !encodableOID(oid) {
+				return fmt.Errorf("profile %s: %s: %v is not an object identifier DER can encode", p.Name, list.field, oid)
+			}
+		}
+	}
 	switch {
 	case p.Name == "":
 		return fmt.Errorf("profile: name is empty")
@@ -139,6 +149,21 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("profile %s: end-entity profiles cannot sign certificates or CRLs", p.Name)
 	}
 	return nil
+}
+
+// encodableOID reports whether oid has the form X.690 8.19 can encode: at
+// least two arcs, the first 0, 1 or 2, the second below 40 unless the first
+// is 2, and no negative arc.
+func encodableOID(oid asn1.ObjectIdentifier) bool {
+	if len(oid) < 2 || oid[0] < 0 || oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) {
+		return false
+	}
+	for _, arc := range oid {
+		if arc < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Names lists profile names in order, for error messages.

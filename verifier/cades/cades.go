@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"esig/internal/cms"
 	"esig/verifier"
@@ -47,19 +46,44 @@ func Decode(data []byte) ([]byte, error) {
 	if blk, _ := pem.Decode(trimmed); blk != nil {
 		return blk.Bytes, nil
 	}
-	clean := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
-			return -1
-		}
-		return r
-	}, string(trimmed))
-	if b, err := base64.StdEncoding.DecodeString(clean); err == nil && len(b) > 0 && b[0] == 0x30 {
-		return b, nil
-	}
-	if b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(clean, "=")); err == nil && len(b) > 0 && b[0] == 0x30 {
+	if b, ok := decodeBase64(trimmed); ok {
 		return b, nil
 	}
 	return nil, errors.New("not DER, PEM or base64 CMS")
+}
+
+// decodeBase64 decodes base64 (padded or not, with line breaks) holding a
+// DER SEQUENCE. Anything but base64 characters and white space is refused
+// in a first pass that allocates nothing, so a binary file that is not CMS
+// costs no copy; a base64 one is copied once, without its white space, and
+// decoded once.
+func decodeBase64(text []byte) ([]byte, bool) {
+	n := 0
+	for _, c := range text {
+		switch {
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t':
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+			n++
+		default:
+			return nil, false
+		}
+	}
+	clean := make([]byte, 0, n)
+	for _, c := range text {
+		if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+			clean = append(clean, c)
+		}
+	}
+	enc := base64.StdEncoding
+	if len(clean)%4 != 0 {
+		clean, enc = bytes.TrimRight(clean, "="), base64.RawStdEncoding
+	}
+	out := make([]byte, enc.DecodedLen(len(clean)))
+	m, err := enc.Decode(out, clean)
+	if err != nil || m == 0 || out[0] != 0x30 {
+		return nil, false
+	}
+	return out[:m], true
 }
 
 // Verify validates every signature in a CMS file and returns the report.

@@ -217,7 +217,7 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	a.Intake, err = intake.New(intake.Config{
-		Store: a.Store, Verify: iv.Verify, Signer: receiptSigner, Cert: receiptCert,
+		Store: a.Store, Verify: iv.VerifyReport, Signer: receiptSigner, Cert: receiptCert,
 		Chain: []*x509.Certificate{a.Hierarchy.Issuing, a.Hierarchy.Root}, Timestamper: a.TSA,
 	})
 	return err

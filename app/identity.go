@@ -74,6 +74,26 @@ func newIdentityVerifier(ctx context.Context, c config.RA) (*identityVerifier, e
 // Verify verifies a document under the portal's trust and policy (the
 // intake's verifier, and the first step of proving an identity).
 func (v *identityVerifier) Verify(ctx context.Context, doc []byte, detached []document.Part) (*document.Result, error) {
+	eng, err := v.engine()
+	if err != nil {
+		return nil, err
+	}
+	return document.Verify(ctx, eng, doc, detached, v.policy)
+}
+
+// VerifyReport is Verify for the intake, which needs the report alone:
+// a CMS document is not read a second time for its content and signer.
+func (v *identityVerifier) VerifyReport(ctx context.Context, doc []byte, detached []document.Part) (*report.Report, error) {
+	eng, err := v.engine()
+	if err != nil {
+		return nil, err
+	}
+	return document.VerifyReport(ctx, eng, doc, detached, v.policy)
+}
+
+// engine is a verification engine under the portal's trust for one
+// document.
+func (v *identityVerifier) engine() (*verifier.Engine, error) {
 	anchors := trust.NewAnchors()
 	for _, c := range v.anchors {
 		anchors.Add(c)
@@ -82,11 +102,7 @@ func (v *identityVerifier) Verify(ctx context.Context, doc []byte, detached []do
 	if !v.offline {
 		cfg.Fetcher = revocation.NewHTTPFetcher()
 	}
-	eng, err := verifier.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return document.Verify(ctx, eng, doc, detached, v.policy)
+	return verifier.New(cfg)
 }
 
 // VerifyIdentity implements ra.IdentityVerifier.

@@ -43,8 +43,9 @@ var ErrRejected = errors.New("the document's signatures do not hold; no receipt 
 // Config assembles the intake.
 type Config struct {
 	Store store.Full
-	// Verify verifies a document under the portal's trust and policy.
-	Verify func(ctx context.Context, doc []byte, detached []document.Part) (*document.Result, error)
+	// Verify verifies a document under the portal's trust and policy and
+	// returns its report.
+	Verify func(ctx context.Context, doc []byte, detached []document.Part) (*report.Report, error)
 	// The receipt seal: key, certificate and chain (issuing CA, root).
 	Signer crypto.Signer
 	Cert   *x509.Certificate
@@ -80,16 +81,16 @@ func (s *Service) Submit(ctx context.Context, doc []byte, detached []document.Pa
 	if len(doc) == 0 {
 		return nil, errors.New("document: empty")
 	}
-	res, err := s.cfg.Verify(ctx, doc, detached)
+	rep, err := s.cfg.Verify(ctx, doc, detached)
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(doc)
 	digest := hex.EncodeToString(sum[:])
 	now := s.cfg.Now().UTC()
-	out := &Outcome{Report: res.Report}
-	if res.Report.Indication != report.TotalPassed {
-		details, _ := json.Marshal(map[string]string{"documentSha256": digest, "indication": string(res.Report.Indication)})
+	out := &Outcome{Report: rep}
+	if rep.Indication != report.TotalPassed {
+		details, _ := json.Marshal(map[string]string{"documentSha256": digest, "indication": string(rep.Indication)})
 		if err := s.cfg.Store.AppendAudit(ctx, audit.Event{Time: now, Kind: KindDocumentRejected, Actor: actor, Object: digest, Details: details}); err != nil {
 			return nil, err
 		}
@@ -99,7 +100,7 @@ func (s *Service) Submit(ctx context.Context, doc []byte, detached []document.Pa
 	if err != nil {
 		return nil, err
 	}
-	body, err := receiptXML(number, now, sum[:], len(doc), res.Report)
+	body, err := receiptXML(number, now, sum[:], len(doc), rep)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (s *Service) Submit(ctx context.Context, doc []byte, detached []document.Pa
 	if err != nil {
 		return nil, fmt.Errorf("intake: sealing the receipt: %w", err)
 	}
-	r := &store.Receipt{Number: number, CreatedAt: now, DocumentSHA256: digest, Indication: string(res.Report.Indication), CreatedBy: actor, XML: sealed}
+	r := &store.Receipt{Number: number, CreatedAt: now, DocumentSHA256: digest, Indication: string(rep.Indication), CreatedBy: actor, XML: sealed}
 	details, _ := json.Marshal(map[string]string{"documentSha256": digest})
 	if err := s.cfg.Store.InsertReceipt(ctx, r, audit.Event{Time: now, Kind: KindReceiptIssued, Actor: actor, Object: number, Details: details}); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"esig/internal/config"
 	"esig/ra"
@@ -26,14 +27,19 @@ type identityVerifier struct {
 	anchors []*x509.Certificate
 	lists   *tsl.Set
 	policy  *policy.Validation
-	offline bool
+	// fetcher downloads revocation data for every document verified, and
+	// keeps what it downloaded for a few minutes; nil when offline.
+	fetcher revocation.Fetcher
 }
 
 // newIdentityVerifier loads the RA's trust: anchor files, trusted lists
 // (each with the operator certificates it must be signed with) and the
 // validation policy.
 func newIdentityVerifier(ctx context.Context, c config.RA) (*identityVerifier, error) {
-	v := &identityVerifier{policy: policy.DefaultValidation(), offline: c.Offline}
+	v := &identityVerifier{policy: policy.DefaultValidation()}
+	if !c.Offline {
+		v.fetcher = revocation.NewCached(revocation.NewHTTPFetcher(), 5*time.Minute, 1024)
+	}
 	if c.Policy != "" {
 		p, err := policy.LoadValidation(c.Policy)
 		if err != nil {
@@ -98,11 +104,7 @@ func (v *identityVerifier) engine() (*verifier.Engine, error) {
 	for _, c := range v.anchors {
 		anchors.Add(c)
 	}
-	cfg := verifier.Config{Anchors: anchors, TrustedLists: v.lists, Policy: v.policy.Algorithms}
-	if !v.offline {
-		cfg.Fetcher = revocation.NewHTTPFetcher()
-	}
-	return verifier.New(cfg)
+	return verifier.New(verifier.Config{Anchors: anchors, TrustedLists: v.lists, Policy: v.policy.Algorithms, Fetcher: v.fetcher})
 }
 
 // VerifyIdentity implements ra.IdentityVerifier.

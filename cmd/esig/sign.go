@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"esig/internal/keys"
 	"esig/signer/cades"
@@ -29,12 +30,56 @@ var signCmd = &cobra.Command{
 	Long:  "Sign documents. Each signature format is a subcommand.",
 }
 
+// signFlags are the flags every sign command takes: the signing identity,
+// the output, the level with its time-stamp authority, and the algorithms.
+type signFlags struct {
+	key, cert, chain, out  string
+	level, tsa, hash       string
+	pss                    bool
+	passphraseFile, module string
+}
+
+// register adds the flags to fl.
+func (f *signFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.key, "key", "", "signing key: file, file:PATH or pkcs11: URI (required)")
+	fl.StringVar(&f.cert, "cert", "", "the signer's certificate, PEM or DER (required)")
+	fl.StringVar(&f.chain, "chain", "", "PEM file of CA certificates to include (issuing CA up to the root)")
+	fl.StringVarP(&f.out, "out", "o", "", "output file (required)")
+	fl.StringVar(&f.level, "level", "B", "baseline level: B, T, LT or LTA")
+	fl.StringVar(&f.tsa, "tsa", "", "RFC 3161 time-stamp authority URL (levels T, LT, LTA)")
+	fl.StringVar(&f.hash, "hash", "sha256", "digest algorithm: sha256, sha384 or sha512")
+	fl.BoolVar(&f.pss, "pss", false, "sign with RSASSA-PSS (RSA keys)")
+	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the key's passphrase")
+	fl.StringVar(&f.module, "module", "", "PKCS#11 module path (when the URI has no module-path)")
+}
+
+// checkSignFlags checks what every sign command checks before it reads
+// anything: the required flags, --level (read by the format's parseLevel),
+// --hash, and --tsa for the levels from levelT up.
+func checkSignFlags[L interface {
+	~int
+	fmt.Stringer
+}](f *signFlags, command string, parseLevel func(string) (L, error), levelT L) (L, crypto.Hash, error) {
+	if f.key == "" || f.cert == "" || f.out == "" {
+		return 0, 0, usageError{fmt.Errorf("sign %s: --key, --cert and -o are required", command)}
+	}
+	level, err := parseLevel(f.level)
+	if err != nil {
+		return 0, 0, usageError{err}
+	}
+	h, err := parseHash(f.hash)
+	if err != nil {
+		return 0, 0, usageError{err}
+	}
+	if level >= levelT && f.tsa == "" {
+		return 0, 0, usageError{fmt.Errorf("sign %s: level %s needs --tsa", command, level)}
+	}
+	return level, h, nil
+}
+
 type signCAdESFlags struct {
-	key, cert, chain, out string
-	detached, pss         bool
-	level, tsa, hash      string
-	passphraseFile        string
-	module                string
+	signFlags
+	detached bool
 }
 
 func init() {
@@ -67,17 +112,8 @@ ESIG_KEY_PASSPHRASE; a token's PIN from the URI's pin-value or ESIG_PKCS11_PIN.`
 		RunE: func(cmd *cobra.Command, args []string) error { return runSignCAdES(cmd, f, args[0]) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "signing key: file, file:PATH or pkcs11: URI (required)")
-	fl.StringVar(&f.cert, "cert", "", "the signer's certificate, PEM or DER (required)")
-	fl.StringVar(&f.chain, "chain", "", "PEM file of CA certificates to include (issuing CA up to the root)")
-	fl.StringVarP(&f.out, "out", "o", "", "output file (required)")
+	f.register(fl)
 	fl.BoolVar(&f.detached, "detached", false, "leave the content out of the signature")
-	fl.StringVar(&f.level, "level", "B", "baseline level: B, T, LT or LTA")
-	fl.StringVar(&f.tsa, "tsa", "", "RFC 3161 time-stamp authority URL (levels T, LT, LTA)")
-	fl.StringVar(&f.hash, "hash", "sha256", "digest algorithm: sha256, sha384 or sha512")
-	fl.BoolVar(&f.pss, "pss", false, "sign with RSASSA-PSS (RSA keys)")
-	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the key's passphrase")
-	fl.StringVar(&f.module, "module", "", "PKCS#11 module path (when the URI has no module-path)")
 	signCmd.AddCommand(cmd)
 	rootCmd.AddCommand(signCmd)
 }
@@ -124,20 +160,20 @@ type signingIdentity struct {
 	chain  []*x509.Certificate
 }
 
-// loadSigningIdentity reads --cert (the signer first; any more
-// certificates in the file join the chain), --chain and --key.
-func loadSigningIdentity(key, cert, chainFile, module, passphraseFile string) (*signingIdentity, error) {
-	certs, err := trust.LoadFile(cert)
+// identity reads --cert (the signer first; any more certificates in the
+// file join the chain), --chain and --key.
+func (f *signFlags) identity() (*signingIdentity, error) {
+	certs, err := trust.LoadFile(f.cert)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--cert: %w", err)}
 	}
 	var chain []*x509.Certificate
-	if chainFile != "" {
-		if chain, err = trust.LoadFile(chainFile); err != nil {
+	if f.chain != "" {
+		if chain, err = trust.LoadFile(f.chain); err != nil {
 			return nil, usageError{fmt.Errorf("--chain: %w", err)}
 		}
 	}
-	signer, err := openSigningKey(key, module, passphraseFile)
+	signer, err := openSigningKey(f.key, f.module, f.passphraseFile)
 	if err != nil {
 		return nil, err
 	}
@@ -145,21 +181,11 @@ func loadSigningIdentity(key, cert, chainFile, module, passphraseFile string) (*
 }
 
 func runSignCAdES(cmd *cobra.Command, f signCAdESFlags, in string) error {
-	if f.key == "" || f.cert == "" || f.out == "" {
-		return usageError{errors.New("sign cades: --key, --cert and -o are required")}
-	}
-	level, err := cades.ParseLevel(f.level)
+	level, h, err := checkSignFlags(&f.signFlags, "cades", cades.ParseLevel, cades.LevelT)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	h, err := parseHash(f.hash)
-	if err != nil {
-		return usageError{err}
-	}
-	if level >= cades.LevelT && f.tsa == "" {
-		return usageError{fmt.Errorf("sign cades: level %s needs --tsa", level)}
-	}
-	id, err := loadSigningIdentity(f.key, f.cert, f.chain, f.module, f.passphraseFile)
+	id, err := f.identity()
 	if err != nil {
 		return err
 	}
@@ -199,14 +225,12 @@ func runSignCAdES(cmd *cobra.Command, f signCAdESFlags, in string) error {
 }
 
 type signXAdESFlags struct {
-	key, cert, chain, out   string
-	packaging, level, tsa   string
-	hash, mimeType, name    string
-	roles                   []string
-	policy, policyFile      string
-	policyDigest, policyURI string
-	v1, pss                 bool
-	passphraseFile, module  string
+	signFlags
+	packaging, mimeType, name string
+	roles                     []string
+	policy, policyFile        string
+	policyDigest, policyURI   string
+	v1                        bool
 }
 
 func init() {
@@ -249,15 +273,8 @@ ESIG_KEY_PASSPHRASE; a token's PIN from the URI's pin-value or ESIG_PKCS11_PIN.`
 		RunE: func(cmd *cobra.Command, args []string) error { return runSignXAdES(cmd, f, args[0]) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "signing key: file, file:PATH or pkcs11: URI (required)")
-	fl.StringVar(&f.cert, "cert", "", "the signer's certificate, PEM or DER (required)")
-	fl.StringVar(&f.chain, "chain", "", "PEM file of CA certificates to include (issuing CA up to the root)")
-	fl.StringVarP(&f.out, "out", "o", "", "output file (required)")
+	f.register(fl)
 	fl.StringVar(&f.packaging, "packaging", "", "enveloped, enveloping or detached (default: enveloped for XML, detached otherwise)")
-	fl.StringVar(&f.level, "level", "B", "baseline level: B, T, LT or LTA")
-	fl.StringVar(&f.tsa, "tsa", "", "RFC 3161 time-stamp authority URL (levels T, LT, LTA)")
-	fl.StringVar(&f.hash, "hash", "sha256", "digest algorithm: sha256, sha384 or sha512")
-	fl.BoolVar(&f.pss, "pss", false, "sign with RSASSA-PSS (RSA keys)")
 	fl.StringArrayVar(&f.roles, "claimed-role", nil, "a role the signer claims (SignerRoleV2 ClaimedRole; repeatable)")
 	fl.StringVar(&f.policy, "policy", "", "OID of the signature policy (SignaturePolicyIdentifier)")
 	fl.StringVar(&f.policyFile, "policy-file", "", "the policy document, hashed for SigPolicyHash")
@@ -266,25 +283,13 @@ ESIG_KEY_PASSPHRASE; a token's PIN from the URI's pin-value or ESIG_PKCS11_PIN.`
 	fl.BoolVar(&f.v1, "signing-certificate-v1", false, "write SigningCertificate and SignerRole (TS 101 903) instead of the V2 forms")
 	fl.StringVar(&f.mimeType, "mime-type", "", "MIME type of the content for DataObjectFormat (default from the content)")
 	fl.StringVar(&f.name, "name", "", "the URI a detached signature names the content by (default: IN's base name)")
-	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the key's passphrase")
-	fl.StringVar(&f.module, "module", "", "PKCS#11 module path (when the URI has no module-path)")
 	signCmd.AddCommand(cmd)
 }
 
 func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
-	if f.key == "" || f.cert == "" || f.out == "" {
-		return usageError{errors.New("sign xades: --key, --cert and -o are required")}
-	}
-	level, err := xades.ParseLevel(f.level)
+	level, h, err := checkSignFlags(&f.signFlags, "xades", xades.ParseLevel, xades.LevelT)
 	if err != nil {
-		return usageError{err}
-	}
-	h, err := parseHash(f.hash)
-	if err != nil {
-		return usageError{err}
-	}
-	if level >= xades.LevelT && f.tsa == "" {
-		return usageError{fmt.Errorf("sign xades: level %s needs --tsa", level)}
+		return err
 	}
 	content, err := os.ReadFile(in)
 	if err != nil {
@@ -303,7 +308,7 @@ func runSignXAdES(cmd *cobra.Command, f signXAdESFlags, in string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	id, err := loadSigningIdentity(f.key, f.cert, f.chain, f.module, f.passphraseFile)
+	id, err := f.identity()
 	if err != nil {
 		return err
 	}

@@ -16,15 +16,12 @@ import (
 )
 
 type signPAdESFlags struct {
-	key, cert, chain, out           string
-	level, tsa, hash                string
-	pss                             bool
+	signFlags
 	name, reason, location, contact string
 	field                           string
 	visible                         bool
 	page                            int
 	rect                            string
-	passphraseFile, module          string
 }
 
 func init() {
@@ -63,14 +60,7 @@ ESIG_KEY_PASSPHRASE; a token's PIN from the URI's pin-value or ESIG_PKCS11_PIN.`
 		RunE: func(cmd *cobra.Command, args []string) error { return runSignPAdES(cmd, f, args[0]) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "signing key: file, file:PATH or pkcs11: URI (required)")
-	fl.StringVar(&f.cert, "cert", "", "the signer's certificate, PEM or DER (required)")
-	fl.StringVar(&f.chain, "chain", "", "PEM file of CA certificates to include (issuing CA up to the root)")
-	fl.StringVarP(&f.out, "out", "o", "", "output file (required)")
-	fl.StringVar(&f.level, "level", "B", "baseline level: B, T, LT or LTA")
-	fl.StringVar(&f.tsa, "tsa", "", "RFC 3161 time-stamp authority URL (levels T, LT, LTA)")
-	fl.StringVar(&f.hash, "hash", "sha256", "digest algorithm: sha256, sha384 or sha512")
-	fl.BoolVar(&f.pss, "pss", false, "sign with RSASSA-PSS (RSA keys)")
+	f.register(fl)
 	fl.StringVar(&f.name, "name", "", "signer's name for the signature dictionary (Name)")
 	fl.StringVar(&f.reason, "reason", "", "reason for signing (Reason)")
 	fl.StringVar(&f.location, "location", "", "where the document was signed (Location)")
@@ -79,8 +69,6 @@ ESIG_KEY_PASSPHRASE; a token's PIN from the URI's pin-value or ESIG_PKCS11_PIN.`
 	fl.BoolVar(&f.visible, "visible", false, "show the signature on the page (see --page, --rect)")
 	fl.IntVar(&f.page, "page", 1, "page of a visible signature, from 1")
 	fl.StringVar(&f.rect, "rect", "36,36,266,106", "rectangle of a visible signature: llx,lly,urx,ury in points")
-	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "file holding the key's passphrase")
-	fl.StringVar(&f.module, "module", "", "PKCS#11 module path (when the URI has no module-path)")
 	signCmd.AddCommand(cmd)
 }
 
@@ -102,19 +90,9 @@ func parseRect(s string) ([4]float64, error) {
 }
 
 func runSignPAdES(cmd *cobra.Command, f signPAdESFlags, in string) error {
-	if f.key == "" || f.cert == "" || f.out == "" {
-		return usageError{errors.New("sign pades: --key, --cert and -o are required")}
-	}
-	level, err := cades.ParseLevel(f.level)
+	level, h, err := checkSignFlags(&f.signFlags, "pades", cades.ParseLevel, cades.LevelT)
 	if err != nil {
-		return usageError{err}
-	}
-	h, err := parseHash(f.hash)
-	if err != nil {
-		return usageError{err}
-	}
-	if level >= cades.LevelT && f.tsa == "" {
-		return usageError{fmt.Errorf("sign pades: level %s needs --tsa", level)}
+		return err
 	}
 	o := pades.Options{Hash: h, PSS: f.pss, Level: level, Name: f.name, Reason: f.reason, Location: f.location,
 		ContactInfo: f.contact, FieldName: f.field}
@@ -132,7 +110,7 @@ func runSignPAdES(cmd *cobra.Command, f signPAdESFlags, in string) error {
 	if !strings.HasPrefix(string(pdf[:min(len(pdf), 5)]), "%PDF-") {
 		return usageError{fmt.Errorf("sign pades: %s is not a PDF (no %%PDF- header)", in)}
 	}
-	id, err := loadSigningIdentity(f.key, f.cert, f.chain, f.module, f.passphraseFile)
+	id, err := f.identity()
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -75,24 +74,7 @@ func hashFile(path string, hs ...crypto.Hash) (map[crypto.Hash][]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	ws := map[crypto.Hash]interface {
-		io.Writer
-		Sum([]byte) []byte
-	}{}
-	var mw []io.Writer
-	for _, h := range hs {
-		w := h.New()
-		ws[h] = w
-		mw = append(mw, w)
-	}
-	if _, err := io.CopyBuffer(io.MultiWriter(mw...), f, make([]byte, 1<<20)); err != nil {
-		return nil, err
-	}
-	out := map[crypto.Hash][]byte{}
-	for h, w := range ws {
-		out[h] = w.Sum(nil)
-	}
-	return out, nil
+	return cms.Digests(f, hs...)
 }
 
 func runTimestamp(cmd *cobra.Command, f timestampFlags, in string) error {

@@ -10,6 +10,8 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"math/big"
 
 	// Register the hash functions signatures may name.
@@ -357,7 +359,10 @@ func (a SignatureAlgorithm) VerifyDigest(pub crypto.PublicKey, digest, sig []byt
 			return nil
 		}
 		if err := rsa.VerifyPKCS1v15(k, a.Hash, digest, sig); err != nil {
-			if k.E > 1<<31-1 && verifyPKCS1v15BigExponent(k, a.Hash, digest, sig) {
+			if k.E > 1<<31-1 && verifyPKCS1v15(k, a.Hash, digest, sig, true) {
+				return nil
+			}
+			if verifyPKCS1v15(k, a.Hash, digest, sig, false) {
 				return nil
 			}
 			return fmt.Errorf("cms: RSA signature does not verify: %w", err)
@@ -478,14 +483,23 @@ func ParseSmallInt(e Element) (int, error) {
 	return int(n.Int64()), nil
 }
 
-// verifyPKCS1v15BigExponent verifies an RSASSA-PKCS1-v1_5 signature
-// (RFC 8017, 8.2.2) for keys whose public exponent crypto/rsa refuses
-// (above 2^31-1). Some qualified German CAs issue such keys; refusing them
-// would fail real signatures for a limitation of our library, not of theirs.
+// verifyPKCS1v15 verifies an RSASSA-PKCS1-v1_5 signature (RFC 8017, 8.2.2)
+// itself, for two forms crypto/rsa refuses:
+//
+//   - keys whose public exponent is above 2^31-1 (withNull true): some
+//     qualified German CAs issue such keys, and refusing them would fail
+//     real signatures for a limitation of our library, not of theirs;
+//   - a DigestInfo whose AlgorithmIdentifier leaves out the NULL parameters
+//     (withNull false): RFC 8017 (Appendix B.1, note on the SHA-2 family)
+//     says verifiers must accept both forms, and the trusted-profile seal of
+//     the Polish gov.pl signing service writes this one (seen in its PAdES
+//     seals of 2021, 2022 and 2024: 30 2f 30 0b 06 09 ... 04 20 ..., no
+//     05 00).
+//
 // Only the public operation runs here, on public data.
-func verifyPKCS1v15BigExponent(k *rsa.PublicKey, h crypto.Hash, digest, sig []byte) bool {
+func verifyPKCS1v15(k *rsa.PublicKey, h crypto.Hash, digest, sig []byte, withNull bool) bool {
 	oid := OIDForHash(h)
-	if oid == nil || len(digest) != h.Size() {
+	if oid == nil || len(digest) != h.Size() || k.N == nil || k.E < 3 {
 		return false
 	}
 	size := (k.N.BitLen() + 7) / 8
@@ -499,7 +513,11 @@ func verifyPKCS1v15BigExponent(k *rsa.PublicKey, h crypto.Hash, digest, sig []by
 	m := new(big.Int).Exp(s, big.NewInt(int64(k.E)), k.N)
 	em := m.FillBytes(make([]byte, size))
 	o, _ := asn1.Marshal(oid)
-	t := Sequence(Sequence(o, []byte{5, 0}), Encode(ClassUniversal, TagOctetString, false, digest))
+	algID := Sequence(o, []byte{5, 0})
+	if !withNull {
+		algID = Sequence(o)
+	}
+	t := Sequence(algID, Encode(ClassUniversal, TagOctetString, false, digest))
 	if size < len(t)+11 {
 		return false
 	}
@@ -510,4 +528,30 @@ func verifyPKCS1v15BigExponent(k *rsa.PublicKey, h crypto.Hash, digest, sig []by
 	}
 	copy(want[size-len(t):], t)
 	return subtle.ConstantTimeCompare(em, want) == 1
+}
+
+// Digests reads r once and returns its digest under each of hs (a CMS
+// file's signers may use different digest algorithms over one content).
+func Digests(r io.Reader, hs ...crypto.Hash) (map[crypto.Hash][]byte, error) {
+	hashes := make(map[crypto.Hash]hash.Hash, len(hs))
+	ws := make([]io.Writer, 0, len(hs))
+	for _, h := range hs {
+		if _, ok := hashes[h]; ok {
+			continue
+		}
+		if !h.Available() {
+			return nil, fmt.Errorf("cms: hash %v unavailable", h)
+		}
+		w := h.New()
+		hashes[h] = w
+		ws = append(ws, w)
+	}
+	if _, err := io.CopyBuffer(io.MultiWriter(ws...), r, make([]byte, 1<<20)); err != nil {
+		return nil, err
+	}
+	out := make(map[crypto.Hash][]byte, len(hashes))
+	for h, w := range hashes {
+		out[h] = w.Sum(nil)
+	}
+	return out, nil
 }

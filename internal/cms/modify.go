@@ -18,17 +18,9 @@ func AddUnsignedAttribute(contentInfo []byte, index int, attr []byte) ([]byte, e
 	if !ci.IsDER() {
 		return nil, errors.New("cms: adding an attribute needs a DER signature")
 	}
-	ciF, err := ci.Children()
-	if err != nil || len(ciF) != 2 {
-		return nil, errors.New("cms: malformed ContentInfo")
-	}
-	inner, err := ciF[1].Children()
-	if err != nil || len(inner) != 1 {
-		return nil, errors.New("cms: malformed ContentInfo content")
-	}
-	sdF, err := inner[0].Children()
-	if err != nil || len(sdF) < 4 {
-		return nil, errors.New("cms: malformed SignedData")
+	contentType, sdF, err := signedDataFields(ci)
+	if err != nil {
+		return nil, err
 	}
 	last := sdF[len(sdF)-1]
 	sis, err := last.Children()
@@ -74,7 +66,25 @@ func AddUnsignedAttribute(contentInfo []byte, index int, attr []byte) ([]byte, e
 	}
 	sdParts = append(sdParts, SetOf(siSet...))
 	sd := Sequence(sdParts...)
-	return Sequence(ciF[0].Raw, Explicit(0, sd)), nil
+	return Sequence(contentType.Raw, Explicit(0, sd)), nil
+}
+
+// signedDataFields splits a ContentInfo holding SignedData into its
+// contentType and the fields of the SignedData.
+func signedDataFields(ci Element) (contentType Element, fields []Element, err error) {
+	ciF, err := ci.Children()
+	if err != nil || len(ciF) != 2 {
+		return Element{}, nil, errors.New("cms: malformed ContentInfo")
+	}
+	inner, err := ciF[1].Children()
+	if err != nil || len(inner) != 1 {
+		return Element{}, nil, errors.New("cms: malformed ContentInfo content")
+	}
+	fields, err = inner[0].Children()
+	if err != nil || len(fields) < 4 {
+		return Element{}, nil, errors.New("cms: malformed SignedData")
+	}
+	return ciF[0], fields, nil
 }
 
 func setBody(set []byte) []byte {
@@ -93,17 +103,9 @@ func AddCertificates(contentInfo []byte, certs ...[]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ciF, err := ci.Children()
-	if err != nil || len(ciF) != 2 {
-		return nil, errors.New("cms: malformed ContentInfo")
-	}
-	inner, err := ciF[1].Children()
-	if err != nil || len(inner) != 1 {
-		return nil, errors.New("cms: malformed ContentInfo content")
-	}
-	sdF, err := inner[0].Children()
-	if err != nil || len(sdF) < 4 {
-		return nil, errors.New("cms: malformed SignedData")
+	contentType, sdF, err := signedDataFields(ci)
+	if err != nil {
+		return nil, err
 	}
 	var parts [][]byte
 	var have [][]byte
@@ -127,7 +129,7 @@ func AddCertificates(contentInfo []byte, certs ...[]byte) ([]byte, error) {
 		}
 		parts = append(parts, f.Raw)
 	}
-	return Sequence(ciF[0].Raw, Explicit(0, Sequence(parts...))), nil
+	return Sequence(contentType.Raw, Explicit(0, Sequence(parts...))), nil
 }
 
 func joinNew(have, add [][]byte) []byte {

@@ -55,7 +55,7 @@ func NewDocument(tree *etree.Document, lim Limits) (*Document, error) {
 func newDocument(tree *etree.Document, lim Limits) (*Document, error) {
 	ids, err := safexml.IndexIDs(&tree.Element)
 	if err != nil {
-		return nil, &Error{Kind: FormatFailure, Where: where(dupSecond(err)), Msg: "duplicate identifier", Err: err}
+		return nil, &Error{Kind: FormatFailure, Where: Where(dupSecond(err)), Msg: "duplicate identifier", Err: err}
 	}
 	return &Document{tree: tree, ids: ids, limits: lim}, nil
 }
@@ -111,11 +111,11 @@ func (d *Document) SignatureElements() []*etree.Element {
 	return out
 }
 
-// where renders a short location of e for error messages: its qualified
+// Where renders a short location of e for error messages: its qualified
 // name, the Id if it has one, otherwise its position among same-named
 // siblings, prefixed by its parent's location up to the nearest element with
 // an Id or the root.
-func where(e *etree.Element) string {
+func Where(e *etree.Element) string {
 	if e == nil {
 		return ""
 	}

@@ -129,7 +129,7 @@ func (c *Content) Canonicalize(algorithm string, prefixList []string) ([]byte, e
 	m.InclusivePrefixes = prefixList
 	var b bytes.Buffer
 	if err := c14n.Canonicalize(&b, c.set.top, c.set, m); err != nil {
-		return nil, wrapFormat(where(c.set.top), err)
+		return nil, wrapFormat(Where(c.set.top), err)
 	}
 	return b.Bytes(), nil
 }
@@ -236,7 +236,7 @@ func readReference(el *etree.Element, index int, lim Limits) (*Reference, *Error
 	r.ID, _ = xmlns.Attr(el, "Id")
 	r.URI, r.HasURI = xmlns.Attr(el, "URI")
 	r.Type, _ = xmlns.Attr(el, "Type")
-	w := where(el)
+	w := Where(el)
 	kids := el.ChildElements()
 	i := 0
 	if i < len(kids) && xmlns.Is(kids[i], NamespaceDSig, "Transforms") {
@@ -256,20 +256,20 @@ func readReference(el *etree.Element, index int, lim Limits) (*Reference, *Error
 	if i >= len(kids) || !xmlns.Is(kids[i], NamespaceDSig, "DigestValue") {
 		return r, formatErr(w, "missing ds:DigestValue")
 	}
-	dv, err := decodeBase64([]byte(textContent(kids[i])))
+	dv, err := decodeBase64([]byte(TextContent(kids[i])))
 	if err != nil {
-		return r, &Error{Kind: FormatFailure, Where: where(kids[i]), Msg: "DigestValue is not base64", Err: err}
+		return r, &Error{Kind: FormatFailure, Where: Where(kids[i]), Msg: "DigestValue is not base64", Err: err}
 	}
 	r.DigestValue = dv
 	i++
 	if i < len(kids) {
-		return r, formatErr(where(kids[i]), "unexpected element in ds:Reference")
+		return r, formatErr(Where(kids[i]), "unexpected element in ds:Reference")
 	}
 	if err := onlyElements(el); err != nil {
 		return r, err
 	}
 	if r.Hash == 0 {
-		return r, unsupportedErr(where(kids[i-2])+"/@Algorithm", "digest algorithm %q is not supported", r.DigestAlgorithm)
+		return r, unsupportedErr(Where(kids[i-2])+"/@Algorithm", "digest algorithm %q is not supported", r.DigestAlgorithm)
 	}
 	return r, nil
 }
@@ -277,7 +277,7 @@ func readReference(el *etree.Element, index int, lim Limits) (*Reference, *Error
 // process dereferences, transforms and digests r, filling Digest, Content
 // and Err.
 func (p *processor) process(r *Reference) {
-	w := where(r.el)
+	w := Where(r.el)
 	in, err := p.dereference(r, w)
 	if err != nil {
 		r.Err = err
@@ -407,12 +407,12 @@ func (p *processor) manifest(r *Reference) {
 	els := m.ChildElements()
 	for _, c := range els {
 		if !xmlns.Is(c, NamespaceDSig, "Reference") {
-			r.Err = formatErr(where(c), "unexpected element in the signed ds:Manifest")
+			r.Err = formatErr(Where(c), "unexpected element in the signed ds:Manifest")
 			return
 		}
 	}
 	if len(els) == 0 {
-		r.Err = formatErr(where(m), "signed ds:Manifest has no ds:Reference")
+		r.Err = formatErr(Where(m), "signed ds:Manifest has no ds:Reference")
 		return
 	}
 	refs, err := sub.readAndProcess(els)
@@ -427,7 +427,7 @@ func (p *processor) manifest(r *Reference) {
 // SignedInfo or a Manifest).
 func (p *processor) readAndProcess(els []*etree.Element) ([]*Reference, *Error) {
 	if len(els) > p.limits.MaxReferences {
-		return nil, formatErr(where(els[p.limits.MaxReferences]), "more than %d references (limit MaxReferences)", p.limits.MaxReferences)
+		return nil, formatErr(Where(els[p.limits.MaxReferences]), "more than %d references (limit MaxReferences)", p.limits.MaxReferences)
 	}
 	refs := make([]*Reference, 0, len(els))
 	for i, c := range els {

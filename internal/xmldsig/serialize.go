@@ -31,12 +31,12 @@ func Serialize(doc *etree.Document) ([]byte, error) {
 func CanonicalForm(e *etree.Element, algorithm string, prefixList []string) ([]byte, error) {
 	m, ok := c14n.ParseMethod(algorithm)
 	if !ok {
-		return nil, unsupportedErr(where(e), "canonicalization method %q is not supported", algorithm)
+		return nil, unsupportedErr(Where(e), "canonicalization method %q is not supported", algorithm)
 	}
 	m.InclusivePrefixes = prefixList
 	var b bytes.Buffer
 	if err := c14n.Canonicalize(&b, e, nil, m); err != nil {
-		return nil, wrapFormat(where(e), err)
+		return nil, wrapFormat(Where(e), err)
 	}
 	return b.Bytes(), nil
 }

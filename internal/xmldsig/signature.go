@@ -92,7 +92,7 @@ type VerifyOptions struct {
 func (d *Document) Verify(opts VerifyOptions) ([]*Signature, error) {
 	els := d.SignatureElements()
 	if len(els) > d.limits.MaxSignatures {
-		return nil, formatErr(where(els[d.limits.MaxSignatures]), "more than %d signatures (limit MaxSignatures)", d.limits.MaxSignatures)
+		return nil, formatErr(Where(els[d.limits.MaxSignatures]), "more than %d signatures (limit MaxSignatures)", d.limits.MaxSignatures)
 	}
 	out := make([]*Signature, 0, len(els))
 	budget := d.limits.MaxWork
@@ -113,7 +113,7 @@ func (d *Document) VerifyElement(el *etree.Element, opts VerifyOptions) *Signatu
 func (d *Document) verifyElement(el *etree.Element, opts VerifyOptions, budget *int64) *Signature {
 	s := &Signature{el: el}
 	if !xmlns.Is(el, NamespaceDSig, "Signature") || !sameTree(el, &d.tree.Element) {
-		s.Err = formatErr(where(el), "not a ds:Signature of this document")
+		s.Err = formatErr(Where(el), "not a ds:Signature of this document")
 		return s
 	}
 	s.ID, _ = xmlns.Attr(el, "Id")
@@ -139,7 +139,7 @@ func (s *Signature) referenceElements() []*etree.Element {
 // read checks the structure of ds:Signature (XMLDSig 1.1 sections 4.2 to
 // 4.5) and fills everything but References.
 func (s *Signature) read(d *Document) *Error {
-	w := where(s.el)
+	w := Where(s.el)
 	kids := s.el.ChildElements()
 	if err := onlyElements(s.el); err != nil {
 		return err
@@ -155,23 +155,23 @@ func (s *Signature) read(d *Document) *Error {
 	}
 	for ; i < len(kids); i++ {
 		if !xmlns.Is(kids[i], NamespaceDSig, "Object") {
-			return formatErr(where(kids[i]), "unexpected element in ds:Signature")
+			return formatErr(Where(kids[i]), "unexpected element in ds:Signature")
 		}
 		s.Objects = append(s.Objects, kids[i])
 	}
 	if err := s.readSignedInfo(kids[0]); err != nil {
 		return err
 	}
-	sv, err := decodeBase64([]byte(textContent(kids[1])))
+	sv, err := decodeBase64([]byte(TextContent(kids[1])))
 	if err != nil {
-		return &Error{Kind: FormatFailure, Where: where(kids[1]), Msg: "SignatureValue is not base64", Err: err}
+		return &Error{Kind: FormatFailure, Where: Where(kids[1]), Msg: "SignatureValue is not base64", Err: err}
 	}
 	s.SignatureValue = sv
 	return nil
 }
 
 func (s *Signature) readSignedInfo(si *etree.Element) *Error {
-	w := where(si)
+	w := Where(si)
 	if err := onlyElements(si); err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (s *Signature) readSignedInfo(si *etree.Element) *Error {
 	}
 	for _, r := range kids[2:] {
 		if !xmlns.Is(r, NamespaceDSig, "Reference") {
-			return formatErr(where(r), "unexpected element in ds:SignedInfo")
+			return formatErr(Where(r), "unexpected element in ds:SignedInfo")
 		}
 	}
 	cm := kids[0]
@@ -191,7 +191,7 @@ func (s *Signature) readSignedInfo(si *etree.Element) *Error {
 		// Only canonicalization algorithms may canonicalize SignedInfo:
 		// anything else could make the signed bytes differ from the tree
 		// whose References we process (XMLDSig 1.1 section 4.4.1).
-		return unsupportedErr(where(cm)+"/@Algorithm", "canonicalization method %q is not supported", s.CanonicalizationMethod)
+		return unsupportedErr(Where(cm)+"/@Algorithm", "canonicalization method %q is not supported", s.CanonicalizationMethod)
 	}
 	if m.Kind == c14n.Exclusive {
 		pl, err := readPrefixList(cm)
@@ -200,7 +200,7 @@ func (s *Signature) readSignedInfo(si *etree.Element) *Error {
 		}
 		s.InclusivePrefixes, m.InclusivePrefixes = pl, pl
 	} else if len(cm.ChildElements()) > 0 {
-		return formatErr(where(cm), "unexpected parameter for %s", s.CanonicalizationMethod)
+		return formatErr(Where(cm), "unexpected parameter for %s", s.CanonicalizationMethod)
 	}
 	alg, err := readSignatureMethod(kids[1])
 	s.SignatureMethod = alg
@@ -218,7 +218,7 @@ func (s *Signature) readSignedInfo(si *etree.Element) *Error {
 // readSignatureMethod reads ds:SignatureMethod, including RSAPSSParams for
 // the rsa-pss identifier (RFC 9231 section 2.3.10).
 func readSignatureMethod(sm *etree.Element) (SignatureAlgorithm, *Error) {
-	w := where(sm)
+	w := Where(sm)
 	uri, _ := xmlns.Attr(sm, "Algorithm")
 	alg := SignatureAlgorithm{URI: uri}
 	if uri == RSAPSSParams {
@@ -229,7 +229,7 @@ func readSignatureMethod(sm *etree.Element) (SignatureAlgorithm, *Error) {
 		return alg, unsupportedErr(w+"/@Algorithm", "signature method %q is not supported", uri)
 	}
 	if len(sm.ChildElements()) > 0 {
-		return alg, unsupportedErr(where(sm.ChildElements()[0]), "unexpected signature method parameter")
+		return alg, unsupportedErr(Where(sm.ChildElements()[0]), "unexpected signature method parameter")
 	}
 	return known, nil
 }
@@ -241,7 +241,7 @@ func readPSSParams(sm *etree.Element) (SignatureAlgorithm, *Error) {
 	if len(kids) == 1 && xmlns.Is(kids[0], NamespaceDSigMore07, "RSAPSSParams") {
 		params = kids[0]
 	} else if len(kids) > 0 {
-		return alg, formatErr(where(kids[0]), "rsa-pss takes only pss:RSAPSSParams")
+		return alg, formatErr(Where(kids[0]), "rsa-pss takes only pss:RSAPSSParams")
 	}
 	alg.Hash = DigestHash(DigestSHA256)
 	saltSet := false
@@ -251,31 +251,31 @@ func readPSSParams(sm *etree.Element) (SignatureAlgorithm, *Error) {
 			case xmlns.Is(c, NamespaceDSig, "DigestMethod"):
 				u, _ := xmlns.Attr(c, "Algorithm")
 				if alg.Hash = DigestHash(u); alg.Hash == 0 {
-					return alg, unsupportedErr(where(c)+"/@Algorithm", "digest algorithm %q is not supported", u)
+					return alg, unsupportedErr(Where(c)+"/@Algorithm", "digest algorithm %q is not supported", u)
 				}
 			case xmlns.Is(c, NamespaceDSigMore07, "MaskGenerationFunction"):
 				u, _ := xmlns.Attr(c, "Algorithm")
 				if u != mgf1Algorithm {
-					return alg, unsupportedErr(where(c)+"/@Algorithm", "mask generation function %q is not supported", u)
+					return alg, unsupportedErr(Where(c)+"/@Algorithm", "mask generation function %q is not supported", u)
 				}
 				if dm := c.ChildElements(); len(dm) > 0 {
 					mu, _ := xmlns.Attr(dm[0], "Algorithm")
 					if DigestHash(mu) != alg.Hash {
-						return alg, unsupportedErr(where(dm[0]), "MGF1 digest differing from the message digest is not supported")
+						return alg, unsupportedErr(Where(dm[0]), "MGF1 digest differing from the message digest is not supported")
 					}
 				}
 			case xmlns.Is(c, NamespaceDSigMore07, "SaltLength"):
-				n, err := strconv.Atoi(strings.TrimSpace(textContent(c)))
+				n, err := strconv.Atoi(strings.TrimSpace(TextContent(c)))
 				if err != nil || n < 0 {
-					return alg, formatErr(where(c), "bad SaltLength")
+					return alg, formatErr(Where(c), "bad SaltLength")
 				}
 				alg.SaltLen, saltSet = n, true
 			case xmlns.Is(c, NamespaceDSigMore07, "TrailerField"):
-				if strings.TrimSpace(textContent(c)) != "1" {
-					return alg, unsupportedErr(where(c), "only TrailerField 1 is supported")
+				if strings.TrimSpace(TextContent(c)) != "1" {
+					return alg, unsupportedErr(Where(c), "only TrailerField 1 is supported")
 				}
 			default:
-				return alg, formatErr(where(c), "unexpected element in RSAPSSParams")
+				return alg, formatErr(Where(c), "unexpected element in RSAPSSParams")
 			}
 		}
 	}
@@ -295,14 +295,14 @@ func (s *Signature) readCertificates() {
 			if !xmlns.Is(xc, NamespaceDSig, "X509Certificate") {
 				continue
 			}
-			der, err := decodeBase64([]byte(textContent(xc)))
+			der, err := decodeBase64([]byte(TextContent(xc)))
 			if err != nil {
-				s.CertificateErrors = append(s.CertificateErrors, &Error{Kind: FormatFailure, Where: where(xc), Msg: "not base64", Err: err})
+				s.CertificateErrors = append(s.CertificateErrors, &Error{Kind: FormatFailure, Where: Where(xc), Msg: "not base64", Err: err})
 				continue
 			}
 			c, err := x509.ParseCertificate(der)
 			if err != nil {
-				s.CertificateErrors = append(s.CertificateErrors, &Error{Kind: FormatFailure, Where: where(xc), Msg: "unparsable certificate", Err: err})
+				s.CertificateErrors = append(s.CertificateErrors, &Error{Kind: FormatFailure, Where: Where(xc), Msg: "unparsable certificate", Err: err})
 				continue
 			}
 			s.Certificates = append(s.Certificates, c)

@@ -40,7 +40,7 @@ type Filter struct {
 func readTransforms(ts *etree.Element, lim Limits) ([]Transform, *Error) {
 	var out []Transform
 	for _, c := range ts.ChildElements() {
-		w := where(c)
+		w := Where(c)
 		if !xmlns.Is(c, NamespaceDSig, "Transform") {
 			return nil, formatErr(w, "unexpected element in ds:Transforms")
 		}
@@ -60,7 +60,7 @@ func readTransforms(ts *etree.Element, lim Limits) ([]Transform, *Error) {
 }
 
 func readTransform(el *etree.Element, lim Limits) (Transform, *Error) {
-	w := where(el)
+	w := Where(el)
 	alg, ok := xmlns.Attr(el, "Algorithm")
 	if !ok {
 		return Transform{}, formatErr(w, "missing Algorithm attribute")
@@ -87,10 +87,10 @@ func readTransform(el *etree.Element, lim Limits) (Transform, *Error) {
 		if len(kids) != 1 || !xmlns.Is(kids[0], NamespaceDSig, "XPath") {
 			return t, formatErr(w, "an XPath transform takes exactly one ds:XPath element")
 		}
-		t.XPath = textContent(kids[0])
+		t.XPath = TextContent(kids[0])
 		t.el = kids[0]
 		if _, err := xpath.ParseExclusion(t.XPath, kids[0]); err != nil {
-			return t, &Error{Kind: FormatFailure, Unsupported: true, Where: where(kids[0]), Msg: "XPath transform refused", Err: err}
+			return t, &Error{Kind: FormatFailure, Unsupported: true, Where: Where(kids[0]), Msg: "XPath transform refused", Err: err}
 		}
 	case TransformFilter2:
 		if len(kids) == 0 {
@@ -100,7 +100,7 @@ func readTransform(el *etree.Element, lim Limits) (Transform, *Error) {
 			return t, formatErr(w, "more than %d XPath filters (limit MaxTransforms)", lim.MaxTransforms)
 		}
 		for _, k := range kids {
-			kw := where(k)
+			kw := Where(k)
 			if !xmlns.Is(k, NamespaceFilter2, "XPath") {
 				return t, formatErr(kw, "unexpected element in an XPath Filter 2.0 transform")
 			}
@@ -108,7 +108,7 @@ func readTransform(el *etree.Element, lim Limits) (Transform, *Error) {
 			if op != "intersect" && op != "subtract" && op != "union" {
 				return t, formatErr(kw+"/@Filter", "Filter must be intersect, subtract or union, not %q", op)
 			}
-			expr := textContent(k)
+			expr := TextContent(k)
 			if _, err := xpath.Parse(expr); err != nil {
 				return t, &Error{Kind: FormatFailure, Unsupported: true, Where: kw, Msg: "XPath filter refused", Err: err}
 			}
@@ -128,15 +128,15 @@ func readPrefixList(el *etree.Element) ([]string, *Error) {
 		return nil, nil
 	}
 	if len(kids) > 1 || !xmlns.Is(kids[0], NamespaceExcC14N, "InclusiveNamespaces") {
-		return nil, formatErr(where(kids[0]), "exclusive canonicalization takes only ec:InclusiveNamespaces")
+		return nil, formatErr(Where(kids[0]), "exclusive canonicalization takes only ec:InclusiveNamespaces")
 	}
 	pl, _ := xmlns.Attr(kids[0], "PrefixList")
 	return strings.Fields(pl), nil
 }
 
-// textContent concatenates all text under e, ignoring comments, as the
+// TextContent concatenates all text under e, ignoring comments, as the
 // canonical form of SignedInfo (which is what is signed) presents it.
-func textContent(e *etree.Element) string {
+func TextContent(e *etree.Element) string {
 	var b strings.Builder
 	var walk func(e *etree.Element)
 	walk = func(e *etree.Element) {
@@ -158,7 +158,7 @@ func textContent(e *etree.Element) string {
 func onlyElements(e *etree.Element) *Error {
 	for _, c := range e.Child {
 		if cd, ok := c.(*etree.CharData); ok && strings.TrimSpace(cd.Data) != "" {
-			return formatErr(where(e), "unexpected text %q", truncate(cd.Data, 40))
+			return formatErr(Where(e), "unexpected text %q", truncate(cd.Data, 40))
 		}
 	}
 	return nil
@@ -180,7 +180,7 @@ type data struct {
 // applyTransform applies t to in (XMLDSig 1.1 section 4.4.3.2); sig is the
 // ds:Signature element holding the Reference (for enveloped-signature).
 func (p *processor) applyTransform(t Transform, in data) (data, *Error) {
-	w := where(t.el)
+	w := Where(t.el)
 	if m, ok := c14n.ParseMethod(t.Algorithm); ok {
 		set, err := p.needSet(in, w)
 		if err != nil {
@@ -225,14 +225,14 @@ func (p *processor) applyTransform(t Transform, in data) (data, *Error) {
 		for _, f := range t.Filters {
 			expr, xerr := xpath.Parse(f.XPath)
 			if xerr != nil {
-				return data{}, &Error{Kind: FormatFailure, Unsupported: true, Where: where(f.el), Msg: "XPath filter refused", Err: xerr}
+				return data{}, &Error{Kind: FormatFailure, Unsupported: true, Where: Where(f.el), Msg: "XPath filter refused", Err: xerr}
 			}
-			if err := p.charge(p.doc.size, where(f.el)); err != nil {
+			if err := p.charge(p.doc.size, Where(f.el)); err != nil {
 				return data{}, err
 			}
 			nodes, xerr := expr.Eval(xpath.Context{Document: set.doc, Here: f.el, ID: set.lookupID})
 			if xerr != nil {
-				return data{}, &Error{Kind: FormatFailure, Where: where(f.el), Msg: "XPath filter failed", Err: xerr}
+				return data{}, &Error{Kind: FormatFailure, Where: Where(f.el), Msg: "XPath filter failed", Err: xerr}
 			}
 			m := make(map[etree.Token]bool, len(nodes))
 			for _, n := range nodes {

@@ -19,7 +19,7 @@ func (s *Signature) VerifyValue(pub crypto.PublicKey) error {
 	if s.Err != nil {
 		return s.Err
 	}
-	w := where(s.el) + "/ds:SignatureValue"
+	w := Where(s.el) + "/ds:SignatureValue"
 	alg := s.SignatureMethod
 	if alg.Key == 0 || !alg.Hash.Available() {
 		return unsupportedErr(w, "signature method %q is not supported", alg.URI)

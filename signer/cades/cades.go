@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"esig/internal/cms"
+	"esig/signer"
 )
 
 // Level is a CAdES baseline level.
@@ -64,15 +65,11 @@ func (l Level) String() string {
 }
 
 // Timestamper obtains a time-stamp token over a digest.
-type Timestamper interface {
-	Timestamp(ctx context.Context, digest []byte, h crypto.Hash) (token []byte, err error)
-}
+type Timestamper = signer.Timestamper
 
 // ValidationData supplies, for B-LT and B-LTA, the revocation data proving
-// cert (issued by issuer) unrevoked now: DER CRLs and OCSPResponses.
-type ValidationData interface {
-	Revocation(ctx context.Context, cert, issuer *x509.Certificate) (crls, ocsps [][]byte, err error)
-}
+// a certificate unrevoked now.
+type ValidationData = signer.RevocationSource
 
 // Options configure one signature.
 type Options struct {
@@ -88,6 +85,10 @@ type Options struct {
 	Level    Level
 	// SigningTime defaults to now.
 	SigningTime time.Time
+	// NoSigningTime leaves the signing-time attribute out, as PAdES does
+	// (EN 319 142-1, 5.2.3: the claimed time is the signature dictionary's
+	// M entry).
+	NoSigningTime bool
 	// Timestamper is required from B-T up.
 	Timestamper Timestamper
 	// Validation is required from B-LT up.
@@ -103,32 +104,8 @@ type Content interface {
 
 // Sign signs content and writes the DER ContentInfo to out.
 func Sign(ctx context.Context, content Content, out io.Writer, o Options) error {
-	if o.Signer == nil || o.Certificate == nil {
-		return errors.New("cades: a signer and its certificate are required")
-	}
-	pub, err := x509.MarshalPKIXPublicKey(o.Signer.Public())
-	if err != nil || !bytes.Equal(pub, o.Certificate.RawSubjectPublicKeyInfo) {
-		return errors.New("cades: the key does not match the certificate")
-	}
-	if o.Hash == 0 {
-		o.Hash = crypto.SHA256
-	}
-	switch o.Hash {
-	case crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512:
-	default:
-		return fmt.Errorf("cades: %v is not acceptable for new signatures (ETSI TS 119 312)", o.Hash)
-	}
-	if k, ok := o.Signer.Public().(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
-		return fmt.Errorf("cades: RSA keys below 2048 bits are not acceptable for new signatures (ETSI TS 119 312); this one has %d", k.N.BitLen())
-	}
-	if o.Level >= LevelT && o.Timestamper == nil {
-		return fmt.Errorf("cades: level %s needs a time-stamp authority", o.Level)
-	}
-	if o.Level >= LevelLT && o.Validation == nil {
-		return fmt.Errorf("cades: level %s needs a source of revocation data", o.Level)
-	}
-	if o.SigningTime.IsZero() {
-		o.SigningTime = time.Now()
+	if err := o.prepare(); err != nil {
+		return err
 	}
 
 	// Pass 1: the content's digest (and size).
@@ -142,11 +119,10 @@ func Sign(ctx context.Context, content Content, out io.Writer, o Options) error 
 	}
 	digest := h.Sum(nil)
 
-	si, err := signerInfo(o, digest)
+	sig, err := newSignature(o, digest)
 	if err != nil {
 		return err
 	}
-	sig := &signature{opts: o, digest: digest, signerInfo: si, certs: certList(o)}
 	if o.Level >= LevelT {
 		if err := sig.addSignatureTimestamp(ctx); err != nil {
 			return err
@@ -174,6 +150,68 @@ func Sign(ctx context.Context, content Content, out io.Writer, o Options) error 
 	return sig.encodeAttached(out, content, size)
 }
 
+// prepare checks o for a new signature and fills in its defaults.
+func (o *Options) prepare() error {
+	if o.Signer == nil || o.Certificate == nil {
+		return errors.New("cades: a signer and its certificate are required")
+	}
+	pub, err := x509.MarshalPKIXPublicKey(o.Signer.Public())
+	if err != nil || !bytes.Equal(pub, o.Certificate.RawSubjectPublicKeyInfo) {
+		return errors.New("cades: the key does not match the certificate")
+	}
+	if o.Hash == 0 {
+		o.Hash = crypto.SHA256
+	}
+	if err := signer.CheckNewSignature(o.Signer.Public(), o.Hash); err != nil {
+		return fmt.Errorf("cades: %w", err)
+	}
+	if o.Level >= LevelT && o.Timestamper == nil {
+		return fmt.Errorf("cades: level %s needs a time-stamp authority", o.Level)
+	}
+	if o.Level >= LevelLT && o.Validation == nil {
+		return fmt.Errorf("cades: level %s needs a source of revocation data", o.Level)
+	}
+	if o.SigningTime.IsZero() {
+		o.SigningTime = time.Now()
+	}
+	return nil
+}
+
+// SignDigest makes a detached SignedData over content whose digest (under
+// o.Hash) the caller computed, at level B-B or, with o.Level LevelT, B-T.
+// PAdES signs this way: the content is the bytes a PDF's ByteRange covers,
+// and its later levels live in the PDF, not in the CMS.
+func SignDigest(ctx context.Context, digest []byte, o Options) ([]byte, error) {
+	if err := o.prepare(); err != nil {
+		return nil, err
+	}
+	if o.Level > LevelT {
+		return nil, fmt.Errorf("cades: a signature over a digest is made at level B or T, not %s", o.Level)
+	}
+	if len(digest) != o.Hash.Size() {
+		return nil, fmt.Errorf("cades: the digest is %d bytes, %v makes %d", len(digest), o.Hash, o.Hash.Size())
+	}
+	sig, err := newSignature(o, digest)
+	if err != nil {
+		return nil, err
+	}
+	if o.Level >= LevelT {
+		if err := sig.addSignatureTimestamp(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return sig.encode(nil), nil
+}
+
+// newSignature starts the SignedData of a B-B signature over digest.
+func newSignature(o Options, digest []byte) (*signature, error) {
+	si, err := signerInfo(o, digest, true)
+	if err != nil {
+		return nil, err
+	}
+	return &signature{opts: o, digest: digest, signerInfo: si, certs: certList(o)}, nil
+}
+
 func certList(o Options) [][]byte {
 	list := [][]byte{o.Certificate.Raw}
 	for _, c := range o.Chain {
@@ -184,10 +222,11 @@ func certList(o Options) [][]byte {
 	return list
 }
 
-// signerInfo builds the SignerInfo of a B-B signature: content-type,
-// signing-time, message-digest and signing-certificate-v2 (EN 319 122-1,
-// 5.1 and 5.2.2), signed.
-func signerInfo(o Options, digest []byte) (*unsignedSI, error) {
+// signerInfo builds and signs a SignerInfo over digest with the signed
+// attributes of EN 319 122-1 (5.1, 5.2.1, 5.2.2): content-type (left out
+// of a countersignature, RFC 5652 11.4), signing-time (unless
+// o.NoSigningTime), message-digest and signing-certificate-v2.
+func signerInfo(o Options, digest []byte, contentType bool) (*unsignedSI, error) {
 	digestAlg, err := cms.DigestAlgorithm(o.Hash)
 	if err != nil {
 		return nil, err
@@ -196,17 +235,22 @@ func signerInfo(o Options, digest []byte) (*unsignedSI, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctOID, _ := asn1.Marshal(cms.OIDData)
 	scv2, err := cms.SigningCertificateV2(o.Certificate, crypto.SHA256)
 	if err != nil {
 		return nil, err
 	}
-	attrs := [][]byte{
-		cms.EncodeAttribute(cms.OIDAttrContentType, ctOID),
-		cms.EncodeAttribute(cms.OIDAttrSigningTime, cms.EncodeTime(o.SigningTime)),
+	var attrs [][]byte
+	if contentType {
+		ctOID, _ := asn1.Marshal(cms.OIDData)
+		attrs = append(attrs, cms.EncodeAttribute(cms.OIDAttrContentType, ctOID))
+	}
+	if !o.NoSigningTime {
+		attrs = append(attrs, cms.EncodeAttribute(cms.OIDAttrSigningTime, cms.EncodeTime(o.SigningTime)))
+	}
+	attrs = append(attrs,
 		cms.EncodeAttribute(cms.OIDAttrMessageDigest, cms.Encode(cms.ClassUniversal, cms.TagOctetString, false, digest)),
 		cms.EncodeAttribute(cms.OIDAttrSigningCertificateV2, scv2),
-	}
+	)
 	set := cms.SetOf(attrs...)
 	value, err := signBytes(o, set)
 	if err != nil {
@@ -350,6 +394,9 @@ func (s *signature) addSignatureTimestamp(ctx context.Context) error {
 	tok, err := s.timestamp(ctx, s.signerInfo.value)
 	if err != nil {
 		return fmt.Errorf("cades: signature time stamp: %w", err)
+	}
+	if _, err := cms.ParseToken(tok); err != nil {
+		return fmt.Errorf("cades: the time-stamp authority returned an unusable token: %w", err)
 	}
 	s.signerInfo.unsigned = append(s.signerInfo.unsigned, cms.EncodeAttribute(cms.OIDAttrSignatureTimestamp, tok))
 	return nil

@@ -2,7 +2,6 @@ package cades
 
 import (
 	"crypto"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"time"
@@ -37,38 +36,12 @@ func CounterSign(signature []byte, index int, o Options) ([]byte, error) {
 	h.Write(sd.SignerInfos[index].Signature)
 	digest := h.Sum(nil)
 
-	digestAlg, err := cms.DigestAlgorithm(o.Hash)
+	o.NoSigningTime = false
+	si, err := signerInfo(o, digest, false)
 	if err != nil {
 		return nil, err
 	}
-	sigAlg, err := cms.SignatureAlgorithmFor(o.Signer.Public(), o.Hash, o.PSS)
-	if err != nil {
-		return nil, err
-	}
-	scv2, err := cms.SigningCertificateV2(o.Certificate, crypto.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	set := cms.SetOf(
-		cms.EncodeAttribute(cms.OIDAttrSigningTime, cms.EncodeTime(o.SigningTime)),
-		cms.EncodeAttribute(cms.OIDAttrMessageDigest, cms.Encode(cms.ClassUniversal, cms.TagOctetString, false, digest)),
-		cms.EncodeAttribute(cms.OIDAttrSigningCertificateV2, scv2),
-	)
-	value, err := signBytes(o, set)
-	if err != nil {
-		return nil, err
-	}
-	signed, err := cms.Implicit(0, set)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := asn1.Marshal(o.Certificate.SerialNumber)
-	if err != nil {
-		return nil, err
-	}
-	si := cms.Sequence([]byte{2, 1, 1}, cms.Sequence(o.Certificate.RawIssuer, serial), digestAlg.Raw, signed, sigAlg.Raw,
-		cms.Encode(cms.ClassUniversal, cms.TagOctetString, false, value))
-	out, err := cms.AddUnsignedAttribute(signature, index, cms.EncodeAttribute(cms.OIDAttrCounterSignature, si))
+	out, err := cms.AddUnsignedAttribute(signature, index, cms.EncodeAttribute(cms.OIDAttrCounterSignature, si.encode()))
 	if err != nil {
 		return nil, err
 	}

@@ -8,52 +8,40 @@ import (
 	"fmt"
 
 	"esig/internal/cms"
+	"esig/signer"
 )
-
-var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
 
 // addValidationData makes a B-LT signature: every certificate of the
 // signer's and the TSA's chains in SignedData.certificates, and revocation
 // data for each certificate that needs it in SignedData.crls, OCSP
 // responses as id-ri-ocsp-response (EN 319 122-2, 6.3 level LT; RFC 5940).
 func (s *signature) addValidationData(ctx context.Context) error {
-	pool := s.pool()
+	certs := append([]*x509.Certificate{s.opts.Certificate}, s.opts.Chain...)
 	for _, a := range s.signerInfo.unsigned {
 		if tok, err := tokenOf(a); err == nil {
-			for _, c := range tok.SignedData.X509Certificates() {
-				pool = appendUnique(pool, c)
-			}
+			certs = append(certs, tok.SignedData.X509Certificates()...)
 		}
 	}
-	for _, c := range pool {
+	v, err := signer.CollectValidation(ctx, certs, s.opts.Validation)
+	if err != nil {
+		return fmt.Errorf("cades: %w", err)
+	}
+	for _, c := range v.Certificates {
 		if !hasRaw(s.certs, c.Raw) {
 			s.certs = append(s.certs, c.Raw)
 		}
 	}
-	for _, c := range pool {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) || hasNoCheck(c) {
-			continue // roots and OCSP responders that need no check
+	for _, l := range v.CRLs {
+		if !hasRaw(s.crls, l) {
+			s.crls = append(s.crls, l)
 		}
-		issuer := issuerOf(c, pool)
-		if issuer == nil {
-			return fmt.Errorf("cades: the issuer of %q is not among the certificates given (--chain)", c.Subject.String())
-		}
-		crls, ocsps, err := s.opts.Validation.Revocation(ctx, c, issuer)
-		if err != nil {
-			return fmt.Errorf("cades: revocation data for %q: %w", c.Subject.String(), err)
-		}
-		for _, l := range crls {
-			if !hasRaw(s.crls, l) {
-				s.crls = append(s.crls, l)
-			}
-		}
-		for _, o := range ocsps {
-			oid, _ := asn1.Marshal(cms.OIDRevocationInfoOCSP)
-			// other [1] IMPLICIT OtherRevocationInfoFormat (RFC 5652, 10.2.1).
-			choice := cms.Encode(cms.ClassContext, 1, true, append(oid, o...))
-			if !hasRaw(s.crls, choice) {
-				s.crls = append(s.crls, choice)
-			}
+	}
+	oid, _ := asn1.Marshal(cms.OIDRevocationInfoOCSP)
+	for _, o := range v.OCSPs {
+		// other [1] IMPLICIT OtherRevocationInfoFormat (RFC 5652, 10.2.1).
+		choice := cms.Encode(cms.ClassContext, 1, true, append(append([]byte{}, oid...), o...))
+		if !hasRaw(s.crls, choice) {
+			s.crls = append(s.crls, choice)
 		}
 	}
 	return nil
@@ -85,14 +73,6 @@ func (s *signature) addArchiveTimestamp(ctx context.Context) error {
 	return nil
 }
 
-func (s *signature) pool() []*x509.Certificate {
-	out := []*x509.Certificate{s.opts.Certificate}
-	for _, c := range s.opts.Chain {
-		out = appendUnique(out, c)
-	}
-	return out
-}
-
 func tokenOf(attr []byte) (*cms.Token, error) {
 	e, err := cms.ParseOne(attr)
 	if err != nil {
@@ -109,36 +89,9 @@ func tokenOf(attr []byte) (*cms.Token, error) {
 	return cms.ParseToken(vals[0].Raw)
 }
 
-func issuerOf(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
-	for _, p := range pool {
-		if bytes.Equal(p.RawSubject, c.RawIssuer) && cms.CheckCertificateSignature(c, p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func appendUnique(list []*x509.Certificate, c *x509.Certificate) []*x509.Certificate {
-	for _, x := range list {
-		if x.Equal(c) {
-			return list
-		}
-	}
-	return append(list, c)
-}
-
 func hasRaw(list [][]byte, b []byte) bool {
 	for _, x := range list {
 		if bytes.Equal(x, b) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasNoCheck(c *x509.Certificate) bool {
-	for _, e := range c.Extensions {
-		if e.Id.Equal(oidOCSPNoCheck) {
 			return true
 		}
 	}

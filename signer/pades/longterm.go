@@ -1,22 +1,19 @@
 package pades
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha1"
 	"crypto/x509"
-	"encoding/asn1"
 	"fmt"
 	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"esig/internal/cms"
+	"esig/signer"
 	"esig/verifier/revocation"
 )
-
-var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
 
 // addDSS appends an update with the Document Security Store (ETSI EN 319
 // 142-1, 5.4.2): every certificate of the signer's and the time-stamp
@@ -25,10 +22,7 @@ var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
 // the signature naming what validates it (keyed by VRIKey over the
 // Contents string of reserved bytes). That makes the signature B-LT.
 func addDSS(ctx context.Context, pdf, sigCMS []byte, reserved int, o Options) ([]byte, error) {
-	pool := []*x509.Certificate{o.Certificate}
-	for _, c := range o.Chain {
-		pool = appendUnique(pool, c)
-	}
+	certs := append([]*x509.Certificate{o.Certificate}, o.Chain...)
 	sd, err := cms.ParseContentInfo(sigCMS)
 	if err != nil {
 		return nil, fmt.Errorf("pades: re-reading the signature: %w", err)
@@ -36,33 +30,20 @@ func addDSS(ctx context.Context, pdf, sigCMS []byte, reserved int, o Options) ([
 	for _, a := range sd.SignerInfos[0].UnsignedAttrs.All(cms.OIDAttrSignatureTimestamp) {
 		for _, v := range a.Values {
 			if tok, err := cms.ParseToken(v.Raw); err == nil {
-				for _, c := range tok.SignedData.X509Certificates() {
-					pool = appendUnique(pool, c)
-				}
+				certs = append(certs, tok.SignedData.X509Certificates()...)
 			}
 		}
 	}
-	var crls, ocsps [][]byte
-	for _, c := range pool {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) || hasExtension(c, oidOCSPNoCheck) {
-			continue // roots, and OCSP responders that need no check
-		}
-		issuer := issuerOf(c, pool)
-		if issuer == nil {
-			return nil, fmt.Errorf("pades: the issuer of %q is not among the certificates given (the chain)", c.Subject.String())
-		}
-		cl, ol, err := o.Validation.Revocation(ctx, c, issuer)
-		if err != nil {
-			return nil, fmt.Errorf("pades: revocation data for %q: %w", c.Subject.String(), err)
-		}
-		crls = appendRaw(crls, cl...)
-		ocsps = appendRaw(ocsps, ol...)
+	v, err := signer.CollectValidation(ctx, certs, o.Validation)
+	if err != nil {
+		return nil, fmt.Errorf("pades: %w", err)
 	}
+	pool, crls, ocsps := v.Certificates, v.CRLs, v.OCSPs
 	// OCSP responses name their responder, whose certificate may not be in
 	// the chain yet: carry it too so the response can be checked offline.
 	for _, o := range ocsps {
 		for _, c := range ocspCertificates(o) {
-			pool = appendUnique(pool, c)
+			pool = signer.AppendCertificate(pool, c)
 		}
 	}
 
@@ -196,46 +177,6 @@ func AddDocumentTimestamp(ctx context.Context, pdf []byte, h crypto.Hash, tsa Ti
 		}
 		return out, nil
 	}
-}
-
-func appendUnique(list []*x509.Certificate, c *x509.Certificate) []*x509.Certificate {
-	for _, x := range list {
-		if x.Equal(c) {
-			return list
-		}
-	}
-	return append(list, c)
-}
-
-func appendRaw(list [][]byte, items ...[]byte) [][]byte {
-next:
-	for _, b := range items {
-		for _, x := range list {
-			if bytes.Equal(x, b) {
-				continue next
-			}
-		}
-		list = append(list, b)
-	}
-	return list
-}
-
-func issuerOf(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
-	for _, p := range pool {
-		if bytes.Equal(p.RawSubject, c.RawIssuer) && cms.CheckCertificateSignature(c, p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func hasExtension(c *x509.Certificate, oid asn1.ObjectIdentifier) bool {
-	for _, e := range c.Extensions {
-		if e.Id.Equal(oid) {
-			return true
-		}
-	}
-	return false
 }
 
 // ocspCertificates returns the certificates an OCSP response carries (its

@@ -24,7 +24,6 @@ package pades
 import (
 	"context"
 	"crypto"
-	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"esig/signer"
 	"esig/signer/cades"
 )
 
@@ -151,13 +151,8 @@ func (o *Options) check() error {
 	if o.Hash == 0 {
 		o.Hash = crypto.SHA256
 	}
-	switch o.Hash {
-	case crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_384, crypto.SHA3_512:
-	default:
-		return fmt.Errorf("pades: %v is not acceptable for new signatures (ETSI TS 119 312)", o.Hash)
-	}
-	if k, ok := o.Signer.Public().(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
-		return fmt.Errorf("pades: RSA keys below 2048 bits are not acceptable for new signatures (ETSI TS 119 312); this one has %d", k.N.BitLen())
+	if err := signer.CheckNewSignature(o.Signer.Public(), o.Hash); err != nil {
+		return fmt.Errorf("pades: %w", err)
 	}
 	if o.Level < LevelB || o.Level > LevelLTA {
 		return fmt.Errorf("pades: unknown level %v", o.Level)

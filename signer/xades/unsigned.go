@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"esig/internal/xmldsig"
 	"esig/internal/xmldsig/c14n"
 	"esig/internal/xmldsig/xmlns"
+	"esig/signer"
 	vxades "esig/verifier/xades"
 )
 
@@ -139,10 +139,7 @@ func (u *upgrader) validationData(ctx context.Context) error {
 		return err
 	}
 	o := u.opts
-	pool := []*x509.Certificate{o.Certificate}
-	for _, c := range o.Chain {
-		pool = appendUnique(pool, c)
-	}
+	certs := append([]*x509.Certificate{o.Certificate}, o.Chain...)
 	usp, err := unsignedSignatureProperties(s)
 	if err != nil {
 		return err
@@ -156,30 +153,13 @@ func (u *upgrader) validationData(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("xades: re-reading a time stamp: %w", err)
 		}
-		for _, c := range tok.SignedData.X509Certificates() {
-			pool = appendUnique(pool, c)
-		}
+		certs = append(certs, tok.SignedData.X509Certificates()...)
 	}
-	var crls, ocsps [][]byte
-	for _, c := range pool {
-		if bytes.Equal(c.RawIssuer, c.RawSubject) || hasNoCheck(c) {
-			continue // roots and OCSP responders that need no check
-		}
-		issuer := issuerOf(c, pool)
-		if issuer == nil {
-			return fmt.Errorf("xades: the issuer of %q is not among the certificates given (Chain)", c.Subject.String())
-		}
-		cs, os, err := o.Validation.Revocation(ctx, c, issuer)
-		if err != nil {
-			return fmt.Errorf("xades: revocation data for %q: %w", c.Subject.String(), err)
-		}
-		for _, l := range cs {
-			crls = appendRaw(crls, l)
-		}
-		for _, r := range os {
-			ocsps = appendRaw(ocsps, r)
-		}
+	v, err := signer.CollectValidation(ctx, certs, o.Validation)
+	if err != nil {
+		return fmt.Errorf("xades: %w", err)
 	}
+	pool, crls, ocsps := v.Certificates, v.CRLs, v.OCSPs
 	cv := usp.CreateElement("xades:CertificateValues")
 	for _, c := range pool {
 		if inKeyInfo(s, c) {
@@ -244,42 +224,4 @@ func inKeyInfo(s *xmldsig.Signature, c *x509.Certificate) bool {
 		}
 	}
 	return false
-}
-
-var oidOCSPNoCheck = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
-
-func hasNoCheck(c *x509.Certificate) bool {
-	for _, e := range c.Extensions {
-		if e.Id.Equal(oidOCSPNoCheck) {
-			return true
-		}
-	}
-	return false
-}
-
-func issuerOf(c *x509.Certificate, pool []*x509.Certificate) *x509.Certificate {
-	for _, p := range pool {
-		if bytes.Equal(p.RawSubject, c.RawIssuer) && cms.CheckCertificateSignature(c, p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-func appendUnique(list []*x509.Certificate, c *x509.Certificate) []*x509.Certificate {
-	for _, x := range list {
-		if x.Equal(c) {
-			return list
-		}
-	}
-	return append(list, c)
-}
-
-func appendRaw(list [][]byte, b []byte) [][]byte {
-	for _, x := range list {
-		if bytes.Equal(x, b) {
-			return list
-		}
-	}
-	return append(list, b)
 }

@@ -22,7 +22,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
@@ -40,6 +39,7 @@ import (
 	"esig/internal/xmldsig"
 	"esig/internal/xmldsig/c14n"
 	"esig/internal/xmldsig/safexml"
+	"esig/signer"
 )
 
 // Packaging is where the signature sits relative to what it signs (EN 319
@@ -119,18 +119,12 @@ func (l Level) String() string {
 	return [...]string{"B-B", "B-T", "B-LT", "B-LTA"}[l]
 }
 
-// Timestamper obtains an RFC 3161 time-stamp token over a digest
-// (signer/tsp via cades.TimestamperFunc satisfies it).
-type Timestamper interface {
-	Timestamp(ctx context.Context, digest []byte, h crypto.Hash) (token []byte, err error)
-}
+// Timestamper obtains an RFC 3161 time-stamp token over a digest.
+type Timestamper = signer.Timestamper
 
 // ValidationData supplies, for B-LT and B-LTA, the revocation data proving
-// cert (issued by issuer) unrevoked now: DER CRLs and OCSPResponses
-// (cades.OnlineValidation satisfies it).
-type ValidationData interface {
-	Revocation(ctx context.Context, cert, issuer *x509.Certificate) (crls, ocsps [][]byte, err error)
-}
+// a certificate unrevoked now.
+type ValidationData = signer.RevocationSource
 
 // Policy identifies the signature policy the signer commits to (EN 319
 // 132-1, 5.2.9, SignaturePolicyIdentifier/SignaturePolicyId).
@@ -247,13 +241,15 @@ func check(o *Options) error {
 	if o.Hash == 0 {
 		o.Hash = crypto.SHA256
 	}
+	if err := signer.CheckNewSignature(o.Signer.Public(), o.Hash); err != nil {
+		return fmt.Errorf("xades: %w", err)
+	}
 	switch o.Hash {
 	case crypto.SHA256, crypto.SHA384, crypto.SHA512:
 	default:
-		return fmt.Errorf("xades: %v is not acceptable for new signatures (ETSI TS 119 312)", o.Hash)
-	}
-	if k, ok := o.Signer.Public().(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
-		return fmt.Errorf("xades: RSA keys below 2048 bits are not acceptable for new signatures (ETSI TS 119 312); this one has %d", k.N.BitLen())
+		// XML Signature (RFC 6931) names SHA-3 digests, but esig's XMLDSig
+		// core does not write them.
+		return fmt.Errorf("xades: %v is not one of the digests esig writes in XML signatures (SHA-256, SHA-384, SHA-512)", o.Hash)
 	}
 	if o.Level >= LevelT && o.Timestamper == nil {
 		return fmt.Errorf("xades: level %s needs a time-stamp authority", o.Level)

@@ -142,41 +142,29 @@ func neededHashes(sd *cms.SignedData) []crypto.Hash {
 // content that was not supplied.
 func contentDigests(sd *cms.SignedData, detached Content) (digestSet, []string, error) {
 	var warn []string
-	hs := neededHashes(sd)
-	writers := map[crypto.Hash]interface {
-		io.Writer
-		Sum([]byte) []byte
-	}{}
-	var ws []io.Writer
-	for _, h := range hs {
-		w := h.New()
-		writers[h] = w
-		ws = append(ws, w)
-	}
+	var r io.Reader
 	switch {
 	case sd.HasContent:
 		if detached != nil {
 			warn = append(warn, "the signature encapsulates its content; the detached content given was not used")
 		}
-		for _, w := range ws {
-			w.Write(sd.Content)
-		}
+		r = bytes.NewReader(sd.Content)
 	case detached == nil:
 		return nil, nil, nil
 	default:
-		r, err := detached.Open()
+		rc, err := detached.Open()
 		if err != nil {
 			return nil, nil, err
 		}
-		defer r.Close()
-		buf := make([]byte, 1<<20)
-		if _, err := io.CopyBuffer(io.MultiWriter(ws...), r, buf); err != nil {
-			return nil, nil, fmt.Errorf("reading %s: %w", detached.Name(), err)
-		}
+		defer rc.Close()
+		r = rc
 	}
-	out := digestSet{}
-	for h, w := range writers {
-		out[h] = w.Sum(nil)
+	out, err := cms.Digests(r, neededHashes(sd)...)
+	if err != nil {
+		if !sd.HasContent {
+			err = fmt.Errorf("reading %s: %w", detached.Name(), err)
+		}
+		return nil, nil, err
 	}
 	return out, warn, nil
 }

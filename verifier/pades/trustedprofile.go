@@ -43,7 +43,7 @@ import (
 // policy's sealer (trustedprofile.IsSealer).
 //
 // The RSA signatures of these seals encode their DigestInfo without the
-// NULL parameters; see verifySignerInfo.
+// NULL parameters; internal/cms accepts that form (RFC 8017 B.1).
 
 // reasonRE reads the person from the Reason statement.
 var reasonRE = regexp.MustCompile(`(?i)w\s+imieniu:\s*(.+?)\s*,\s*PESEL:\s*([0-9]{11})\s*(?:,\s*PZ\s*ID:\s*(\S+?))?\s*$`)

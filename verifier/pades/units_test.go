@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/asn1"
 	"io"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"esig/internal/cms"
-	"esig/internal/testpki"
 	"esig/verifier/pades/padestest"
 	"esig/verifier/report"
 )
@@ -119,38 +117,6 @@ func (s noNullSigner) Sign(_ io.Reader, digest []byte, _ crypto.SignerOpts) ([]b
 func digestInfoWithoutNull(digest []byte) []byte {
 	oid, _ := asn1.Marshal(cms.OIDForHash(crypto.SHA256))
 	return cms.Sequence(cms.Sequence(oid), cms.Encode(cms.ClassUniversal, cms.TagOctetString, false, digest))
-}
-
-func TestDigestInfoWithoutNull(t *testing.T) {
-	key := testpki.NewKey(testpki.RSA2048).(*rsa.PrivateKey)
-	digest := sha256.Sum256([]byte("podpis"))
-	other := sha256.Sum256([]byte("inny"))
-	without, err := noNullSigner{key}.Sign(nil, digest[:], crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	with, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		digest []byte
-		sig    []byte
-		want   bool
-	}{
-		{"without NULL", digest[:], without, true},
-		{"with NULL (the other form)", digest[:], with, false},
-		{"another digest", other[:], without, false},
-		{"truncated", digest[:], without[1:], false},
-	} {
-		if got := pkcs1v15WithoutNull(&key.PublicKey, crypto.SHA256, tc.digest, tc.sig); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-	}
-	if rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], without) == nil {
-		t.Fatal("crypto/rsa accepts the form without NULL: the fallback is no longer needed")
-	}
 }
 
 // TestSealWithoutNull: a PAdES signature made like the gov.pl seal passes,

@@ -203,8 +203,7 @@ func (d *Document) input(s *Signature, id string, dss *validationData) *verifier
 		return in
 	}
 	in.VerifySignature = func(pub crypto.PublicKey) (cms.SignatureAlgorithm, error) {
-		alg, _, err := verifySignerInfo(si, pub, digest)
-		return alg, err
+		return si.VerifySignature(pub, digest)
 	}
 	in.Timestamps = d.timestamps(s, sd, si, digest)
 	return in

@@ -1,8 +1,6 @@
 package xades
 
 import (
-	"strings"
-
 	"github.com/beevik/etree"
 
 	"esig/internal/xmldsig"
@@ -66,47 +64,8 @@ func children(e *etree.Element, ns, local string) []*etree.Element {
 	return out
 }
 
-// text returns the concatenated character data of e and its descendants.
-func text(e *etree.Element) string {
-	var b strings.Builder
-	var walk func(*etree.Element)
-	walk = func(e *etree.Element) {
-		for _, c := range e.Child {
-			switch n := c.(type) {
-			case *etree.CharData:
-				b.WriteString(n.Data)
-			case *etree.Element:
-				walk(n)
-			}
-		}
-	}
-	walk(e)
-	return b.String()
-}
-
 // attr returns the unprefixed attribute name of e.
 func attr(e *etree.Element, name string) (string, bool) { return xmlns.Attr(e, name) }
-
-// path renders a short location of e for messages: prefixed names from the
-// nearest ancestor with an Id (or the root) down to e, with the Id shown.
-func path(e *etree.Element) string {
-	if e == nil {
-		return ""
-	}
-	var parts []string
-	for el := e; el != nil && el.Tag != ""; el = el.Parent() {
-		name := el.FullTag()
-		if id, ok := xmlns.Attr(el, "Id"); ok {
-			parts = append(parts, name+`[@Id="`+id+`"]`)
-			break
-		}
-		parts = append(parts, name)
-	}
-	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
-		parts[i], parts[j] = parts[j], parts[i]
-	}
-	return strings.Join(parts, "/")
-}
 
 // inside reports whether e is anc or one of its descendants.
 func inside(e, anc *etree.Element) bool {

@@ -155,17 +155,17 @@ func parseSignedProperties(sp *etree.Element, ns string) (*SignedProperties, []s
 					f := DataObjectFormat{}
 					f.ObjectReference, _ = attr(e, "ObjectReference")
 					if d := child(e, ns, "Description"); d != nil {
-						f.Description = strings.TrimSpace(text(d))
+						f.Description = strings.TrimSpace(xmldsig.TextContent(d))
 					}
 					if m := child(e, ns, "MimeType"); m != nil {
-						f.MimeType = strings.TrimSpace(text(m))
+						f.MimeType = strings.TrimSpace(xmldsig.TextContent(m))
 					}
 					if m := child(e, ns, "Encoding"); m != nil {
-						f.Encoding = strings.TrimSpace(text(m))
+						f.Encoding = strings.TrimSpace(xmldsig.TextContent(m))
 					}
 					if o := child(e, ns, "ObjectIdentifier"); o != nil {
 						if id := child(o, ns, "Identifier"); id != nil {
-							f.ObjectIdentifier = strings.TrimSpace(text(id))
+							f.ObjectIdentifier = strings.TrimSpace(xmldsig.TextContent(id))
 						}
 					}
 					p.DataObjectFormats = append(p.DataObjectFormats, f)
@@ -178,7 +178,7 @@ func parseSignedProperties(sp *etree.Element, ns string) (*SignedProperties, []s
 				}
 			}
 		default:
-			return nil, nil, fmt.Errorf("%s: unexpected element %s in SignedProperties", path(part), part.FullTag())
+			return nil, nil, fmt.Errorf("%s: unexpected element %s in SignedProperties", xmldsig.Where(part), part.FullTag())
 		}
 	}
 	return p, warnings, nil
@@ -187,14 +187,14 @@ func parseSignedProperties(sp *etree.Element, ns string) (*SignedProperties, []s
 func (p *SignedProperties) signatureProperty(e *etree.Element, ns string, warnings *[]string) error {
 	switch {
 	case is(e, ns, "SigningTime"):
-		t, err := parseDateTime(text(e))
+		t, err := parseDateTime(xmldsig.TextContent(e))
 		if err != nil {
-			return fmt.Errorf("%s: %w", path(e), err)
+			return fmt.Errorf("%s: %w", xmldsig.Where(e), err)
 		}
 		p.SigningTime = &t
 	case is(e, ns, "SigningCertificateV2"), is(e, ns, "SigningCertificate"):
 		if p.SigningCertificates != nil {
-			return fmt.Errorf("%s: a second signing certificate property", path(e))
+			return fmt.Errorf("%s: a second signing certificate property", xmldsig.Where(e))
 		}
 		v1 := e.Tag == "SigningCertificate"
 		ids, err := parseCertIDs(e, ns, v1)
@@ -245,12 +245,12 @@ func parseDigest(parent *etree.Element, ns string) (alg string, h crypto.Hash, d
 		dm, dv = child(parent, ns, "DigestMethod"), child(parent, ns, "DigestValue")
 	}
 	if dm == nil || dv == nil {
-		return "", 0, nil, fmt.Errorf("%s: needs ds:DigestMethod and ds:DigestValue", path(parent))
+		return "", 0, nil, fmt.Errorf("%s: needs ds:DigestMethod and ds:DigestValue", xmldsig.Where(parent))
 	}
 	alg, _ = attr(dm, "Algorithm")
-	digest, err = decodeBase64(text(dv))
+	digest, err = decodeBase64(xmldsig.TextContent(dv))
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("%s: DigestValue is not base64", path(dv))
+		return "", 0, nil, fmt.Errorf("%s: DigestValue is not base64", xmldsig.Where(dv))
 	}
 	return alg, xmldsig.DigestHash(alg), digest, nil
 }
@@ -258,13 +258,13 @@ func parseDigest(parent *etree.Element, ns string) (alg string, h crypto.Hash, d
 func parseCertIDs(e *etree.Element, ns string, v1 bool) ([]CertID, error) {
 	certs := children(e, ns, "Cert")
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("%s: no Cert entry", path(e))
+		return nil, fmt.Errorf("%s: no Cert entry", xmldsig.Where(e))
 	}
 	var out []CertID
 	for _, c := range certs {
 		cd := child(c, ns, "CertDigest")
 		if cd == nil {
-			return nil, fmt.Errorf("%s: missing CertDigest", path(c))
+			return nil, fmt.Errorf("%s: missing CertDigest", xmldsig.Where(c))
 		}
 		var id CertID
 		var err error
@@ -274,27 +274,27 @@ func parseCertIDs(e *etree.Element, ns string, v1 bool) ([]CertID, error) {
 		if v1 {
 			iss := child(c, ns, "IssuerSerial")
 			if iss == nil {
-				return nil, fmt.Errorf("%s: missing IssuerSerial", path(c))
+				return nil, fmt.Errorf("%s: missing IssuerSerial", xmldsig.Where(c))
 			}
 			name := child(iss, xmldsig.NamespaceDSig, "X509IssuerName")
 			serial := child(iss, xmldsig.NamespaceDSig, "X509SerialNumber")
 			if name == nil || serial == nil {
-				return nil, fmt.Errorf("%s: needs ds:X509IssuerName and ds:X509SerialNumber", path(iss))
+				return nil, fmt.Errorf("%s: needs ds:X509IssuerName and ds:X509SerialNumber", xmldsig.Where(iss))
 			}
-			n, ok := new(big.Int).SetString(strings.TrimSpace(text(serial)), 10)
+			n, ok := new(big.Int).SetString(strings.TrimSpace(xmldsig.TextContent(serial)), 10)
 			if !ok {
-				return nil, fmt.Errorf("%s: %q is not an integer", path(serial), strings.TrimSpace(text(serial)))
+				return nil, fmt.Errorf("%s: %q is not an integer", xmldsig.Where(serial), strings.TrimSpace(xmldsig.TextContent(serial)))
 			}
-			id.Serial, id.IssuerName = n, strings.TrimSpace(text(name))
+			id.Serial, id.IssuerName = n, strings.TrimSpace(xmldsig.TextContent(name))
 			id.issuerRDNs, _ = parseDN(id.IssuerName)
 		} else if isv2 := child(c, ns, "IssuerSerialV2"); isv2 != nil {
-			der, err := decodeBase64(text(isv2))
+			der, err := decodeBase64(xmldsig.TextContent(isv2))
 			if err != nil {
-				return nil, fmt.Errorf("%s: not base64", path(isv2))
+				return nil, fmt.Errorf("%s: not base64", xmldsig.Where(isv2))
 			}
 			names, serial, err := parseIssuerSerialV2(der)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path(isv2), err)
+				return nil, fmt.Errorf("%s: %w", xmldsig.Where(isv2), err)
 			}
 			id.issuerNames, id.Serial = names, serial
 		}
@@ -341,18 +341,18 @@ func parsePolicy(e *etree.Element, ns string) (*SignaturePolicy, error) {
 	}
 	id := child(e, ns, "SignaturePolicyId")
 	if id == nil {
-		return nil, fmt.Errorf("%s: needs SignaturePolicyId or SignaturePolicyImplied", path(e))
+		return nil, fmt.Errorf("%s: needs SignaturePolicyId or SignaturePolicyImplied", xmldsig.Where(e))
 	}
 	p := &SignaturePolicy{}
 	spid := child(id, ns, "SigPolicyId")
 	if spid == nil {
-		return nil, fmt.Errorf("%s: missing SigPolicyId", path(id))
+		return nil, fmt.Errorf("%s: missing SigPolicyId", xmldsig.Where(id))
 	}
 	if ident := child(spid, ns, "Identifier"); ident != nil {
-		p.Identifier = strings.TrimSpace(text(ident))
+		p.Identifier = strings.TrimSpace(xmldsig.TextContent(ident))
 	}
 	if d := child(spid, ns, "Description"); d != nil {
-		p.Description = strings.TrimSpace(text(d))
+		p.Description = strings.TrimSpace(xmldsig.TextContent(d))
 	}
 	if h := child(id, ns, "SigPolicyHash"); h != nil {
 		alg, _, digest, err := parseDigest(h, ns)
@@ -364,7 +364,7 @@ func parsePolicy(e *etree.Element, ns string) (*SignaturePolicy, error) {
 	if q := child(id, ns, "SigPolicyQualifiers"); q != nil {
 		for _, sq := range children(q, ns, "SigPolicyQualifier") {
 			if u := child(sq, ns, "SPURI"); u != nil {
-				p.URI = strings.TrimSpace(text(u))
+				p.URI = strings.TrimSpace(xmldsig.TextContent(u))
 			}
 		}
 	}

@@ -51,7 +51,7 @@ func readTimestampProperty(el *etree.Element) (*timestampProperty, error) {
 		case isDSig(c, "CanonicalizationMethod"):
 			t.c14n, _ = attr(c, "Algorithm")
 			if _, ok := c14n.ParseMethod(t.c14n); !ok {
-				return nil, fmt.Errorf("%s: canonicalization method %q is not supported", path(c), t.c14n)
+				return nil, fmt.Errorf("%s: canonicalization method %q is not supported", xmldsig.Where(c), t.c14n)
 			}
 			for _, in := range c.ChildElements() {
 				if xmlns.Is(in, xmldsig.NamespaceExcC14N, "InclusiveNamespaces") {
@@ -61,22 +61,22 @@ func readTimestampProperty(el *etree.Element) (*timestampProperty, error) {
 			}
 		case isXAdES(c, "EncapsulatedTimeStamp"):
 			if enc, ok := attr(c, "Encoding"); ok && enc != "" && !strings.HasSuffix(enc, "#DER") {
-				return nil, fmt.Errorf("%s: encoding %q is not supported (DER is)", path(c), enc)
+				return nil, fmt.Errorf("%s: encoding %q is not supported (DER is)", xmldsig.Where(c), enc)
 			}
-			der, err := decodeBase64(text(c))
+			der, err := decodeBase64(xmldsig.TextContent(c))
 			if err != nil {
-				return nil, fmt.Errorf("%s: not base64", path(c))
+				return nil, fmt.Errorf("%s: not base64", xmldsig.Where(c))
 			}
 			t.tokens = append(t.tokens, der)
 		case isXAdES(c, "XMLTimeStamp"):
 			t.xmlTokens++
 		case isXAdES(c, "ReferenceInfo"):
 		default:
-			return nil, fmt.Errorf("%s: unexpected element %s in a time-stamp property", path(c), c.FullTag())
+			return nil, fmt.Errorf("%s: unexpected element %s in a time-stamp property", xmldsig.Where(c), c.FullTag())
 		}
 	}
 	if len(t.tokens)+t.xmlTokens == 0 {
-		return nil, fmt.Errorf("%s: time-stamp property without a time stamp", path(el))
+		return nil, fmt.Errorf("%s: time-stamp property without a time stamp", xmldsig.Where(el))
 	}
 	return t, nil
 }
@@ -214,7 +214,7 @@ func contentTimestampData(w io.Writer, s *xmldsig.Signature, spRef *xmldsig.Refe
 		return nil
 	}
 	if len(t.includes) == 0 {
-		return fmt.Errorf("%s: IndividualDataObjectsTimeStamp without Include", path(t.el))
+		return fmt.Errorf("%s: IndividualDataObjectsTimeStamp without Include", xmldsig.Where(t.el))
 	}
 	for _, inc := range t.includes {
 		var ref *xmldsig.Reference
@@ -224,7 +224,7 @@ func contentTimestampData(w io.Writer, s *xmldsig.Signature, spRef *xmldsig.Refe
 			}
 		}
 		if ref == nil {
-			return fmt.Errorf("%s: Include %q names no Reference", path(t.el), inc)
+			return fmt.Errorf("%s: Include %q names no Reference", xmldsig.Where(t.el), inc)
 		}
 		if err := referenceOutput(w, ref, t.c14n, t.prefixes); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"esig/internal/xmldsig"
 	"esig/internal/xmldsig/xmlns"
 	"esig/verifier"
 	"esig/verifier/report"
@@ -49,13 +50,13 @@ func (b *sigBuilder) unsigned() Level {
 				continue
 			}
 			if len(t.includes) > 0 {
-				b.warn("%s: an archive time stamp of the distributed case (Include) is not evaluated", path(p))
+				b.warn("%s: an archive time stamp of the distributed case (Include) is not evaluated", xmldsig.Where(p))
 				continue
 			}
 			b.xmlTimestamps(t)
 			v141, before := ns == Namespace141, p
 			if !v141 {
-				b.warn("%s: archive time stamp of the superseded TS 101 903 form (namespace %s)", path(p), ns)
+				b.warn("%s: archive time stamp of the superseded TS 101 903 form (namespace %s)", xmldsig.Where(p), ns)
 			}
 			for _, tok := range t.tokens {
 				archive = true
@@ -114,14 +115,14 @@ func (b *sigBuilder) certificateValues(p *etree.Element) {
 		if !isXAdES(c, "EncapsulatedX509Certificate") {
 			continue
 		}
-		der, err := decodeBase64(text(c))
+		der, err := decodeBase64(xmldsig.TextContent(c))
 		if err != nil {
-			b.warn("%s: not base64; ignored", path(c))
+			b.warn("%s: not base64; ignored", xmldsig.Where(c))
 			continue
 		}
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
-			b.warn("%s: certificate ignored: %v", path(c), err)
+			b.warn("%s: certificate ignored: %v", xmldsig.Where(c), err)
 			continue
 		}
 		b.addCertificates(cert)
@@ -134,9 +135,9 @@ func (b *sigBuilder) certificateValues(p *etree.Element) {
 func (b *sigBuilder) revocationValues(p *etree.Element) {
 	for _, group := range p.ChildElements() {
 		for _, v := range group.ChildElements() {
-			der, err := decodeBase64(text(v))
+			der, err := decodeBase64(xmldsig.TextContent(v))
 			if err != nil {
-				b.warn("%s: not base64; ignored", path(v))
+				b.warn("%s: not base64; ignored", xmldsig.Where(v))
 				continue
 			}
 			switch {
@@ -174,7 +175,7 @@ func (b *sigBuilder) counterSignature(el *etree.Element, n int) {
 	cs := b.v.byElement[el]
 	if !isDSig(el, "Signature") || cs == nil {
 		out := &Signature{Element: el, input: &verifier.Input{ID: id, Format: "XMLDSig countersignature",
-			FormatError: fmt.Errorf("%s: CounterSignature holds no ds:Signature", path(el))}}
+			FormatError: fmt.Errorf("%s: CounterSignature holds no ds:Signature", xmldsig.Where(el))}}
 		b.out.CounterSignatures = append(b.out.CounterSignatures, out)
 		return
 	}
@@ -197,7 +198,7 @@ func (b *sigBuilder) counterSignature(el *etree.Element, n int) {
 		}
 	}
 	if !found && out.input.FormatError == nil {
-		out.input.FormatError = fmt.Errorf("the counter-signature %s covers no ds:SignatureValue of the signature it is in (%s)", path(el), path(b.s.Element()))
+		out.input.FormatError = fmt.Errorf("the counter-signature %s covers no ds:SignatureValue of the signature it is in (%s)", xmldsig.Where(el), xmldsig.Where(b.s.Element()))
 	}
 	b.out.CounterSignatures = append(b.out.CounterSignatures, out)
 }

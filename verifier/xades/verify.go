@@ -275,16 +275,16 @@ func findQualifyingProperties(s *xmldsig.Signature) (qp, obj *etree.Element, err
 			switch {
 			case c.Tag == "QualifyingProperties" && qpNamespace(xmlns.ElementURI(c)):
 				if e != o {
-					return fmt.Errorf("%s: QualifyingProperties must be a child of ds:Object", path(c))
+					return fmt.Errorf("%s: QualifyingProperties must be a child of ds:Object", xmldsig.Where(c))
 				}
 				if qp != nil {
-					return fmt.Errorf("two QualifyingProperties in the signature: %s and %s", path(qp), path(c))
+					return fmt.Errorf("two QualifyingProperties in the signature: %s and %s", xmldsig.Where(qp), xmldsig.Where(c))
 				}
 				qp, obj = c, o
 			case isXAdES(c, "SignedProperties"):
 				sps = append(sps, c)
 			case isXAdES(c, "QualifyingPropertiesReference"):
-				return fmt.Errorf("%s: QualifyingPropertiesReference is not supported", path(c))
+				return fmt.Errorf("%s: QualifyingPropertiesReference is not supported", xmldsig.Where(c))
 			}
 			if err := walk(c, o); err != nil {
 				return err
@@ -299,11 +299,11 @@ func findQualifyingProperties(s *xmldsig.Signature) (qp, obj *etree.Element, err
 	}
 	for _, sp := range sps {
 		if qp == nil || sp.Parent() != qp {
-			return nil, nil, fmt.Errorf("%s: SignedProperties outside the signature's QualifyingProperties", path(sp))
+			return nil, nil, fmt.Errorf("%s: SignedProperties outside the signature's QualifyingProperties", xmldsig.Where(sp))
 		}
 	}
 	if len(sps) > 1 {
-		return nil, nil, fmt.Errorf("two SignedProperties in %s", path(qp))
+		return nil, nil, fmt.Errorf("two SignedProperties in %s", xmldsig.Where(qp))
 	}
 	return qp, obj, nil
 }
@@ -319,9 +319,9 @@ func (b *sigBuilder) checkTarget() error {
 		b.warn("QualifyingProperties Target %q lacks the '#' of a same-document reference", t)
 		return nil
 	case b.s.ID == "":
-		return fmt.Errorf("%s: the ds:Signature has no Id for the Target %q to name", path(b.qp), t)
+		return fmt.Errorf("%s: the ds:Signature has no Id for the Target %q to name", xmldsig.Where(b.qp), t)
 	}
-	return fmt.Errorf("%s: Target %q does not name this signature (Id %q)", path(b.qp), t, b.s.ID)
+	return fmt.Errorf("%s: Target %q does not name this signature (Id %q)", xmldsig.Where(b.qp), t, b.s.ID)
 }
 
 // isSignedPropertiesType reports whether t is the SignedProperties Type,
@@ -337,7 +337,7 @@ func isSignedPropertiesType(t string) bool {
 func (b *sigBuilder) signedPropertiesReference() (*etree.Element, error) {
 	sp := child(b.qp, b.ns, "SignedProperties")
 	if sp == nil {
-		return nil, fmt.Errorf("%s: no SignedProperties", path(b.qp))
+		return nil, fmt.Errorf("%s: no SignedProperties", xmldsig.Where(b.qp))
 	}
 	var covering []*xmldsig.Reference
 	for _, r := range b.s.References {
@@ -349,11 +349,11 @@ func (b *sigBuilder) signedPropertiesReference() (*etree.Element, error) {
 			if r.Content == nil {
 				return nil, fmt.Errorf("the Reference of Type SignedProperties (%s) cannot be processed: %w", describeRef(r), r.Err)
 			}
-			return nil, fmt.Errorf("the Reference of Type SignedProperties (%s) does not cover the SignedProperties of this signature (%s)", describeRef(r), path(sp))
+			return nil, fmt.Errorf("the Reference of Type SignedProperties (%s) does not cover the SignedProperties of this signature (%s)", describeRef(r), xmldsig.Where(sp))
 		}
 	}
 	if len(covering) == 0 {
-		return nil, fmt.Errorf("%s: not covered by any Reference: the properties are not signed", path(sp))
+		return nil, fmt.Errorf("%s: not covered by any Reference: the properties are not signed", xmldsig.Where(sp))
 	}
 	var ref *xmldsig.Reference
 	for _, r := range covering {
@@ -682,6 +682,6 @@ func (b *sigBuilder) contentTimestamps(p *SignedProperties) {
 
 func (b *sigBuilder) xmlTimestamps(t *timestampProperty) {
 	if t.xmlTokens > 0 {
-		b.warn("%s: %d XMLTimeStamp(s) not evaluated (only RFC 3161 tokens are)", path(t.el), t.xmlTokens)
+		b.warn("%s: %d XMLTimeStamp(s) not evaluated (only RFC 3161 tokens are)", xmldsig.Where(t.el), t.xmlTokens)
 	}
 }

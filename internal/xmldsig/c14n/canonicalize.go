@@ -372,50 +372,34 @@ func joinURI(base, ref string) string {
 	return b.ResolveReference(r).String()
 }
 
-// escapeText escapes character data (C14N 1.0 section 2.3: &, <, > and CR).
-func escapeText(c *canon, s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
-		}
-		c.str(s[last:i])
-		c.str(esc)
-		last = i + 1
+// The escapes of C14N 1.0 section 2.3: character data escapes &, <, > and
+// CR; attribute values &, <, ", TAB, LF and CR. Other bytes stand as they
+// are.
+var (
+	textEscapes = escapeTable(map[byte]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;"})
+	attrEscapes = escapeTable(map[byte]string{'&': "&amp;", '<': "&lt;", '"': "&quot;", '\t': "&#x9;", '\n': "&#xA;", '\r': "&#xD;"})
+)
+
+func escapeTable(m map[byte]string) *[256]string {
+	var t [256]string
+	for b, esc := range m {
+		t[b] = esc
 	}
-	c.str(s[last:])
+	return &t
 }
 
-// escapeAttr escapes an attribute value (C14N 1.0 section 2.3: &, <, ", TAB,
-// LF and CR).
-func escapeAttr(c *canon, s string) {
+// escapeText writes character data, escaped.
+func escapeText(c *canon, s string) { escape(c, s, textEscapes) }
+
+// escapeAttr writes an attribute value, escaped.
+func escapeAttr(c *canon, s string) { escape(c, s, attrEscapes) }
+
+// escape writes s with the bytes table names replaced by their escapes.
+func escape(c *canon, s string, table *[256]string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '"':
-			esc = "&quot;"
-		case '\t':
-			esc = "&#x9;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		default:
+		esc := table[s[i]]
+		if esc == "" {
 			continue
 		}
 		c.str(s[last:i])
